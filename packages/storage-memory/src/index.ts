@@ -1,1 +1,1 @@
-
+export { InMemoryStorage } from './in-memory-storage';

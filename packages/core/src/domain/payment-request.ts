@@ -73,10 +73,16 @@ export interface SendAttempt {
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: Date | null;
   readonly lastAttemptAt: Date;
+  /**
+   * When a worker first asked the gateway for an invoice for this request and had not yet
+   * stored its id. A later attempt that sees it set looks for that invoice before creating one.
+   */
+  readonly invoiceRequestedAt: Date | null;
   readonly lastError: { readonly kind: string; readonly message: string } | null;
 }
 
-export type RefundPurpose = 'cancel' | 'correction';
+/** Why money went back: staff canceled, a remittance lowered the amount, or it was done outside. */
+export type RefundPurpose = 'cancel' | 'correction' | 'external';
 
 export interface RequestRefund {
   /** Idempotency key of the refund call; the same key never refunds twice. */

@@ -10,6 +10,8 @@ import type { PaymentRequest, PaymentRequestStatus } from './payment-request';
  * Why some less obvious moves exist:
  * - `sending -> paid | processing | partially_paid`: the member paid the invoice before the
  *   batch worker that sent it had recorded `sent` (it crashed, or was slow).
+ * - `draft -> paid | processing | partially_paid`: the invoice reached the member although the
+ *   batch never heard back (the answer to its send was lost) and released the request.
  * - `sending -> draft`: the worker gave up for now (gateway down, or a hold appeared); the
  *   request goes out on a later run with the same idempotency keys.
  * - `processing -> sent`: a bank payment failed; the invoice is still open and collectable.
@@ -19,7 +21,7 @@ import type { PaymentRequest, PaymentRequestStatus } from './payment-request';
  */
 export const TRANSITIONS: Readonly<Record<PaymentRequestStatus, readonly PaymentRequestStatus[]>> =
   {
-    draft: ['sending', 'canceled'],
+    draft: ['sending', 'canceled', 'processing', 'partially_paid', 'paid'],
     sending: ['sent', 'draft', 'failed', 'canceled', 'processing', 'partially_paid', 'paid'],
     sent: ['processing', 'partially_paid', 'paid', 'canceled', 'failed'],
     processing: ['sent', 'partially_paid', 'paid', 'failed'],

@@ -112,6 +112,10 @@ export interface GatewayRefund {
   readonly amount: Money;
   readonly invoiceId: string | null;
   readonly failureReason: string | null;
+  /**
+   * The refund's own tags, or, for a refund made outside the SDK (in the Dashboard), those of
+   * the invoice it refunds.
+   */
   readonly tags: { readonly organizationId: string | null; readonly requestId: string | null };
 }
 
@@ -165,6 +169,8 @@ export type GatewayEvent =
       readonly dispute: {
         readonly id: string;
         readonly invoiceId: string | null;
+        /** The tags of the disputed invoice, when the dispute could be traced to one. */
+        readonly tags: InvoiceTags;
         readonly amount: Money;
         /** Set on `dispute.closed`. */
         readonly outcome: 'won' | 'lost' | null;
@@ -224,7 +230,16 @@ export interface PaymentGatewayPort {
   /** Creates a draft invoice with one line for the request's amount. */
   createInvoice(spec: InvoiceSpec): ResultAsync<GatewayInvoice, GatewayError>;
 
-  /** Finalizes the invoice if it is a draft, then sends it to the member. */
+  /**
+   * Finalizes a draft invoice without emailing it: it gets its number and hosted link, which
+   * core then delivers by text to members who have no email address.
+   */
+  finalizeInvoice(input: {
+    readonly invoiceId: string;
+    readonly idempotencyKey: string;
+  }): ResultAsync<GatewayInvoice, GatewayError>;
+
+  /** Finalizes the invoice if it is a draft, then sends it to the member by email. */
   sendInvoice(input: {
     readonly invoiceId: string;
     readonly idempotencyKey: string;

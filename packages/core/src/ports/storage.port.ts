@@ -96,6 +96,8 @@ export interface ClaimableQuery {
   readonly now: Date;
   /** Only drafts created before this instant go out in this run. */
   readonly cutoff: Date;
+  /** Drafts the batch already tried at or after this instant wait for a later run. */
+  readonly notAttemptedSince: Date;
   readonly limit: number;
 }
 

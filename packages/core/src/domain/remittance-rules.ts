@@ -1,0 +1,169 @@
+import type { HoldCode } from './payment-request';
+import type { ClaimPaymentInput, RemittanceInput } from './remittance';
+
+/** CLP02 claim status codes, grouped by what they mean for the member's bill. */
+export const CLAIM_STATUS = {
+  processed: ['1', '2', '3'],
+  denied: ['4'],
+  forwarded: ['19', '20', '21'],
+  reversal: ['22'],
+  notOurs: ['23'],
+  predetermination: ['25'],
+} as const;
+
+export type RemittanceDecision =
+  /** Recorded only: automation is off for the organization, or the remittance came on paper. */
+  | { readonly action: 'record'; readonly reason: string }
+  /** Nothing to bill the member for this claim payment. */
+  | { readonly action: 'skip'; readonly reason: string }
+  /** A reversal with no correction after it: what was billed for the claim is withdrawn. */
+  | { readonly action: 'withdraw'; readonly reason: string }
+  /**
+   * The member owes `amountMinor` for the claim (zero included: a correction that brings the
+   * bill to nothing). A request is created, or the claim's earlier request restated.
+   */
+  | {
+      readonly action: 'bill';
+      readonly amountMinor: number;
+      readonly hold: HoldCode | null;
+      readonly reason: string;
+    };
+
+export interface DecisionInput {
+  readonly claimPayment: ClaimPaymentInput;
+  readonly source: RemittanceInput['source'];
+  readonly automationEnabled: boolean;
+  /** What the member paid at the visit for this claim. */
+  readonly collectedAtVisitMinor: number;
+  /** A later claim payment in the same remittance corrects this one (a reversal's pair). */
+  readonly correctedLater: boolean;
+}
+
+/**
+ * What the payer says the member owes: the declared total (CLP05) when present, otherwise the
+ * sum of the group PR adjustments. When both are present and differ, the declared total is
+ * billed but held for staff to review: CLP05 is not part of balancing, so neither number can
+ * be trusted over the other without a person looking.
+ */
+export function patientResponsibility(claimPayment: ClaimPaymentInput): {
+  readonly owedMinor: number;
+  readonly mismatch: boolean;
+} {
+  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+  if (declaredCents === null) {
+    return { owedMinor: adjustmentCents, mismatch: false };
+  }
+
+  return { owedMinor: declaredCents, mismatch: declaredCents !== adjustmentCents };
+}
+
+/**
+ * The remittance rules, as a biller applies them. Each row of the table in the core README is
+ * one branch here, in the same order.
+ */
+export function decide(input: DecisionInput): RemittanceDecision {
+  const { claimPayment } = input;
+  const status = claimPayment.statusCode;
+
+  if (input.source === 'paper') {
+    return { action: 'record', reason: 'paper remittance: recorded, never automated' };
+  }
+
+  if (!input.automationEnabled) {
+    return { action: 'record', reason: 'remittance automation is off for the organization' };
+  }
+
+  if (is(status, CLAIM_STATUS.denied)) {
+    return { action: 'skip', reason: 'claim denied: not billed to the member; staff follow up' };
+  }
+
+  if (is(status, CLAIM_STATUS.forwarded)) {
+    return {
+      action: 'skip',
+      reason: 'forwarded to another payer: the member is billed after that payer remits',
+    };
+  }
+
+  if (is(status, CLAIM_STATUS.notOurs)) {
+    return { action: 'skip', reason: 'not our claim according to the payer: not billed' };
+  }
+
+  if (is(status, CLAIM_STATUS.predetermination)) {
+    return { action: 'skip', reason: 'predetermination only: nothing was paid or owed' };
+  }
+
+  if (is(status, CLAIM_STATUS.reversal)) {
+    return input.correctedLater
+      ? { action: 'skip', reason: 'reversal corrected later in this remittance' }
+      : { action: 'withdraw', reason: 'payer reversed the claim: what was billed is withdrawn' };
+  }
+
+  if (!is(status, CLAIM_STATUS.processed)) {
+    return {
+      action: 'skip',
+      reason: `claim status ${status} is not one the rules bill; staff decide`,
+    };
+  }
+
+  const { owedMinor, mismatch } = patientResponsibility(claimPayment);
+  const netMinor = Math.max(0, owedMinor - input.collectedAtVisitMinor);
+  if (mismatch) {
+    return {
+      action: 'bill',
+      amountMinor: netMinor,
+      hold: 'needs_review',
+      reason:
+        `patient responsibility mismatch: the payer states ${owedMinor} ` +
+        `but its PR adjustments add up to ${claimPayment.patientResponsibility.adjustmentCents}`,
+    };
+  }
+
+  const collected =
+    input.collectedAtVisitMinor > 0 ? ` less ${input.collectedAtVisitMinor} paid at the visit` : '';
+  return {
+    action: 'bill',
+    amountMinor: netMinor,
+    hold: null,
+    reason: `processed claim: patient responsibility ${owedMinor}${collected}`,
+  };
+}
+
+function is(status: string, codes: readonly string[]): boolean {
+  return codes.includes(status);
+}
+
+/** Identifies a claim payment: payer, trace number, CLP01, CLP07 and CLP02. */
+export function claimPaymentKey(
+  remittance: RemittanceInput,
+  claimPayment: ClaimPaymentInput,
+): string {
+  return [
+    remittance.payerId,
+    remittance.traceNumber,
+    claimPayment.patientControlNumber,
+    claimPayment.payerClaimControlNumber ?? '',
+    claimPayment.statusCode,
+  ].join('|');
+}
+
+/**
+ * Indexes of reversals (CLP02 22) followed later in the same remittance by a processed claim
+ * payment for the same patient control number: the pair restates the bill once.
+ */
+export function correctedReversals(claimPayments: readonly ClaimPaymentInput[]): Set<number> {
+  const lastProcessed = new Map<string, number>();
+  claimPayments.forEach((claimPayment, index) => {
+    if (is(claimPayment.statusCode, CLAIM_STATUS.processed)) {
+      lastProcessed.set(claimPayment.patientControlNumber, index);
+    }
+  });
+
+  const corrected = new Set<number>();
+  claimPayments.forEach((claimPayment, index) => {
+    const correction = lastProcessed.get(claimPayment.patientControlNumber) ?? -1;
+    if (is(claimPayment.statusCode, CLAIM_STATUS.reversal) && correction > index) {
+      corrected.add(index);
+    }
+  });
+  return corrected;
+}

@@ -1,0 +1,568 @@
+import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import type { Actor } from '../domain/audit';
+import { DomainError } from '../domain/errors';
+import { asId, type OrganizationId } from '../domain/ids';
+import type { Organization } from '../domain/organization';
+import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
+import { auditEntry, canMove, transition } from '../domain/status-machine';
+import type { GatewayEvent, GatewayInvoice } from '../ports/payment-gateway.port';
+import type { UnitOfWork } from '../ports/storage.port';
+import {
+  cancelLoaded,
+  recordRefundOutcome,
+  refundFacts,
+  refundRequest,
+  withConflictRetries,
+} from './cancel-and-refund';
+import { announce, type Context, transitionContext } from './context';
+import { applyPayoutAccountFacts, gatewayFailure } from './organizations';
+
+export interface WebhookOutcome {
+  /**
+   * - `applied`: the event changed something (or was recorded as seen).
+   * - `duplicate`: this event id was applied before; nothing changed.
+   * - `ignored`: an event type the flow does not need.
+   * - `unknown`: it names an account, invoice or organization we do not know; logged.
+   */
+  readonly status: 'applied' | 'duplicate' | 'ignored' | 'unknown';
+  readonly eventId: string;
+  readonly type: string;
+  readonly requestId: string | null;
+}
+
+/**
+ * The one entry point for gateway webhooks: the raw body exactly as received and the signature
+ * header. Anything that is not a verified event is refused with `WEBHOOK.INVALID` (answer 400);
+ * a storage or gateway failure is an error too (answer 500, and the gateway delivers again);
+ * everything else is acknowledged.
+ */
+export function handleWebhook(
+  context: Context,
+  input: { readonly rawBody: string | Uint8Array; readonly signature: string },
+): ResultAsync<WebhookOutcome, DomainError> {
+  return context.gateway
+    .verifyWebhook(input)
+    .mapErr(
+      (error) => new DomainError('WEBHOOK.INVALID', error.message, { kind: error.kind }, error),
+    )
+    .andThen((event) => applyGatewayEvent(context, event));
+}
+
+/** Applies a verified event once; applying it again, or in another order, changes nothing more. */
+export function applyGatewayEvent(
+  context: Context,
+  event: GatewayEvent,
+): ResultAsync<WebhookOutcome, DomainError> {
+  if (event.type === 'ignored') {
+    return ResultAsync.fromSafePromise(Promise.resolve(outcome(event, 'ignored', null)));
+  }
+
+  return context.storage
+    .transaction(async (tx) => ok(await tx.gatewayEvents.has(event.id)))
+    .andThen((seen) =>
+      seen
+        ? ResultAsync.fromSafePromise(Promise.resolve(outcome(event, 'duplicate', null)))
+        : new ResultAsync(withConflictRetries(context, () => applyOnce(context, event))),
+    );
+}
+
+function outcome(
+  event: GatewayEvent,
+  status: WebhookOutcome['status'],
+  requestId: string | null,
+): WebhookOutcome {
+  return { status, eventId: event.id, type: event.type, requestId };
+}
+
+async function applyOnce(
+  context: Context,
+  event: GatewayEvent,
+): Promise<Result<WebhookOutcome, DomainError>> {
+  switch (event.type) {
+    case 'payout_account.updated':
+      return applyAccountEvent(context, event);
+    case 'refund.updated':
+      return applyRefundEvent(context, event);
+    case 'dispute.opened':
+    case 'dispute.closed':
+      return applyDisputeEvent(context, event);
+    case 'ignored':
+      return ok(outcome(event, 'ignored', null));
+    default:
+      return applyInvoiceEvent(context, event);
+  }
+}
+
+type InvoiceEvent = Extract<GatewayEvent, { invoice: GatewayInvoice }>;
+type RefundEvent = Extract<GatewayEvent, { type: 'refund.updated' }>;
+type DisputeEvent = Extract<GatewayEvent, { type: 'dispute.opened' | 'dispute.closed' }>;
+type AccountEvent = Extract<GatewayEvent, { type: 'payout_account.updated' }>;
+
+function eventActor(event: GatewayEvent): Actor {
+  const gatewayType = event.type === 'ignored' ? event.gatewayType : event.type;
+  return { kind: 'gateway_event', eventId: event.id, eventType: gatewayType };
+}
+
+function unknown(
+  context: Context,
+  event: GatewayEvent,
+  why: string,
+): Result<WebhookOutcome, DomainError> {
+  context.logger.warn('gateway event for something we do not know', {
+    eventId: event.id,
+    type: event.type,
+    why,
+  });
+  return ok(outcome(event, 'unknown', null));
+}
+
+/** Records the event as applied; a duplicate means another delivery won the race. */
+async function recordEvent(
+  tx: UnitOfWork,
+  event: GatewayEvent,
+  organizationId: OrganizationId | null,
+  at: Date,
+) {
+  await tx.gatewayEvents.record({
+    eventId: event.id,
+    organizationId,
+    type: event.type,
+    appliedAt: at,
+  });
+}
+
+function duplicateIsSeen(event: GatewayEvent, result: Result<WebhookOutcome, DomainError>) {
+  return result.isErr() && result.error.code === 'STORAGE.DUPLICATE'
+    ? ok(outcome(event, 'duplicate', null))
+    : result;
+}
+
+async function applyAccountEvent(
+  context: Context,
+  event: AccountEvent,
+): Promise<Result<WebhookOutcome, DomainError>> {
+  const organization = await context.storage.transaction(async (tx) =>
+    ok(await tx.organizations.findByPayoutAccount(event.account.accountId)),
+  );
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  if (!organization.value) {
+    return unknown(context, event, `payout account ${event.account.accountId}`);
+  }
+
+  // Account events arrive in any order; the account as the gateway has it now is the truth.
+  const facts = await context.gateway.getPayoutAccount(event.account.accountId);
+  if (facts.isErr()) {
+    return err(gatewayFailure(facts.error));
+  }
+
+  const applied = await applyPayoutAccountFacts(context, organization.value.id, facts.value);
+  if (applied.isErr()) {
+    return err(applied.error);
+  }
+
+  const recorded = await context.storage.transaction(async (tx) => {
+    await recordEvent(tx, event, organization.value?.id ?? null, context.clock.now());
+    return ok(outcome(event, 'applied', null));
+  });
+  return duplicateIsSeen(event, recorded);
+}
+
+/** The organization an event claims to belong to, if it exists and owns the payout account. */
+async function owningOrganization(
+  context: Context,
+  organizationId: string | null,
+  payoutAccountId: string | null,
+): Promise<Result<Organization | null, DomainError>> {
+  if (!organizationId) {
+    return ok(null);
+  }
+
+  const organization = await context.storage.transaction(async (tx) =>
+    ok(await tx.organizations.get(asId(organizationId))),
+  );
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  // Metadata can be forged or copied; the payout account must agree before we touch anything.
+  const owns =
+    organization.value !== null &&
+    (payoutAccountId === null || organization.value.payoutAccount.accountId === payoutAccountId);
+  return ok(owns ? organization.value : null);
+}
+
+async function findRequestForInvoice(
+  tx: UnitOfWork,
+  organizationId: OrganizationId,
+  invoice: Pick<GatewayInvoice, 'id' | 'tags'>,
+): Promise<PaymentRequest | null> {
+  const linked = await tx.requests.findByInvoiceId(organizationId, invoice.id);
+  if (linked || !invoice.tags.requestId) {
+    return linked;
+  }
+
+  // A batch worker created this invoice but stopped before storing its id.
+  const tagged = await tx.requests.get(organizationId, asId(invoice.tags.requestId));
+  const unlinked =
+    tagged !== null &&
+    tagged.gateway.invoiceId === null &&
+    tagged.revision === invoice.tags.revision;
+  return unlinked ? tagged : null;
+}
+
+/** What the invoice says the request's status should be, from the invoice alone. */
+function statusFromInvoice(invoice: GatewayInvoice): PaymentRequestStatus | null {
+  switch (invoice.status) {
+    case 'draft':
+      return null;
+    case 'paid':
+      return 'paid';
+    case 'void':
+      return 'canceled';
+    case 'uncollectible':
+      return invoice.amountPaid.minor > 0 ? 'partially_paid' : 'failed';
+    case 'open':
+      if (invoice.paymentInFlight) {
+        return 'processing';
+      }
+
+      return invoice.amountPaid.minor > 0 ? 'partially_paid' : 'sent';
+  }
+}
+
+/** Statuses where money is on its way back or in the bank's hands: invoice news changes nothing. */
+const SETTLING: readonly PaymentRequestStatus[] = [
+  'refund_pending',
+  'refunded',
+  'refund_failed',
+  'disputed',
+  'charged_back',
+];
+
+async function applyInvoiceEvent(
+  context: Context,
+  event: InvoiceEvent,
+): Promise<Result<WebhookOutcome, DomainError>> {
+  const tags = event.invoice.tags;
+  const organization = await owningOrganization(
+    context,
+    tags.organizationId,
+    event.invoice.payoutAccountId,
+  );
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  if (!organization.value) {
+    return unknown(context, event, `invoice ${event.invoice.id}`);
+  }
+
+  // Paid and void are final at the gateway, so the snapshot can be trusted; any other event may
+  // be stale by the time it arrives, so the invoice is read back.
+  const final = event.invoice.status === 'paid' || event.invoice.status === 'void';
+  const invoice = final ? ok(event.invoice) : await context.gateway.getInvoice(event.invoice.id);
+  if (invoice.isErr()) {
+    return err(gatewayFailure(invoice.error));
+  }
+
+  const organizationId = organization.value.id;
+  const actor = eventActor(event);
+  const applied = await context.storage.transaction(async (tx) => {
+    const request = await findRequestForInvoice(tx, organizationId, invoice.value);
+    if (!request) {
+      return ok(null);
+    }
+
+    await recordEvent(tx, event, organizationId, context.clock.now());
+    const change = invoiceChange(request, invoice.value);
+    if (!change) {
+      return ok({ before: request, after: request });
+    }
+
+    const moved = transition(
+      request,
+      change.to,
+      transitionContext(context, actor, change.reason, {
+        details: { invoiceId: invoice.value.id, amountPaidMinor: invoice.value.amountPaid.minor },
+      }),
+      change.changes,
+    );
+    if (moved.isErr()) {
+      return err(moved.error);
+    }
+
+    const saved = await tx.requests.update(moved.value.request);
+    await tx.audit.append(moved.value.audit);
+    return ok({ before: request, after: saved });
+  });
+  if (applied.isErr()) {
+    return duplicateIsSeen(
+      event,
+      applied.map(() => outcome(event, 'applied', null)),
+    );
+  }
+
+  if (applied.value === null) {
+    return unknown(context, event, `invoice ${event.invoice.id} matches no payment request`);
+  }
+
+  const { before, after } = applied.value;
+  announce(context, before, after, actor);
+  const followUp = await settleCancelWish(context, after, actor);
+  if (followUp.isErr()) {
+    return err(followUp.error);
+  }
+
+  return ok(outcome(event, 'applied', after.id));
+}
+
+interface InvoiceChange {
+  readonly to: PaymentRequestStatus;
+  readonly reason: string;
+  readonly changes: Partial<PaymentRequest>;
+}
+
+/**
+ * How an invoice's current state moves a request, or null when it does not. Moves only go
+ * forward: a late or stale event never undoes a payment, and a request the batch is still
+ * sending is left to the batch unless money moved.
+ */
+function invoiceChange(request: PaymentRequest, invoice: GatewayInvoice): InvoiceChange | null {
+  const to = statusFromInvoice(invoice);
+  if (to === null || SETTLING.includes(request.status)) {
+    return null;
+  }
+
+  const linkChanges: Partial<PaymentRequest> = {
+    amountPaid: invoice.amountPaid,
+    gateway: {
+      ...request.gateway,
+      invoiceId: invoice.id,
+      invoiceRevision: request.gateway.invoiceRevision ?? invoice.tags.revision,
+      customerId: request.gateway.customerId ?? invoice.customerId,
+      hostedInvoiceUrl: invoice.hostedInvoiceUrl ?? request.gateway.hostedInvoiceUrl,
+      invoiceNumber: invoice.number ?? request.gateway.invoiceNumber,
+    },
+  };
+  const samePaid = invoice.amountPaid.minor === request.amountPaid.minor;
+  if (to === request.status && samePaid) {
+    return null;
+  }
+
+  if (request.status === 'sending' && (to === 'sent' || to === 'failed')) {
+    return null;
+  }
+
+  if (to === request.status) {
+    return {
+      to,
+      reason: `payment recorded: ${invoice.amountPaid.minor} paid`,
+      changes: linkChanges,
+    };
+  }
+
+  if (request.status === 'canceled' && to !== 'paid' && to !== 'partially_paid') {
+    return null;
+  }
+
+  if (request.status === 'canceled') {
+    // Money reached a request canceled in the same moment; it goes back to the member.
+    return {
+      to: 'refund_pending',
+      reason: 'paid after it was canceled; the payment will be refunded',
+      changes: linkChanges,
+    };
+  }
+
+  if (!canMove(request.status, to)) {
+    return null;
+  }
+
+  return { to, reason: reasonFor(to), changes: linkChanges };
+}
+
+function reasonFor(status: PaymentRequestStatus): string {
+  switch (status) {
+    case 'paid':
+      return 'the member paid the invoice';
+    case 'partially_paid':
+      return 'part of the invoice was paid';
+    case 'processing':
+      return 'a bank payment is in flight';
+    case 'sent':
+      return 'the invoice is open (a payment failed or has not been made)';
+    case 'canceled':
+      return 'the invoice was voided';
+    case 'failed':
+      return 'the invoice was marked uncollectible';
+    default:
+      return `moved to ${status} by the gateway`;
+  }
+}
+
+/**
+ * Finishes what an event leaves to do: refund money that reached a canceled request, or settle
+ * a cancel that staff asked for while a bank payment was in flight (refund it if it landed,
+ * void the invoice if it failed).
+ */
+async function settleCancelWish(
+  context: Context,
+  request: PaymentRequest,
+  actor: Actor,
+): Promise<Result<unknown, DomainError>> {
+  const refundUnderWay = request.refunds.some(
+    (refund) => refund.status === 'requested' || refund.status === 'pending',
+  );
+  if (request.status === 'refund_pending' && !refundUnderWay) {
+    return refundRequest(context, request, actor, 'cancel');
+  }
+
+  const settles = ['paid', 'partially_paid', 'sent'].includes(request.status);
+  return request.cancelRequestedAt && settles ? cancelLoaded(context, request, actor) : ok(null);
+}
+
+async function applyRefundEvent(
+  context: Context,
+  event: RefundEvent,
+): Promise<Result<WebhookOutcome, DomainError>> {
+  const { refund } = event;
+  const organization = await owningOrganization(context, refund.tags.organizationId, null);
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  const requestId = refund.tags.requestId;
+  if (!organization.value || !requestId) {
+    return unknown(context, event, `refund ${refund.id}`);
+  }
+
+  const recorded = await context.storage.transaction(async (tx) => {
+    const request = await tx.requests.get(
+      organization.value?.id as OrganizationId,
+      asId(requestId),
+    );
+    if (request) {
+      await recordEvent(tx, event, request.organizationId, context.clock.now());
+    }
+    return ok(request !== null);
+  });
+  if (recorded.isErr()) {
+    return duplicateIsSeen(
+      event,
+      recorded.map(() => outcome(event, 'applied', requestId)),
+    );
+  }
+
+  if (!recorded.value) {
+    return unknown(context, event, `refund ${refund.id} names request ${requestId}`);
+  }
+
+  const applied = await recordRefundOutcome(
+    context,
+    organization.value.id,
+    requestId,
+    null,
+    refundFacts(refund),
+    eventActor(event),
+  );
+  return applied.map(() => outcome(event, 'applied', requestId));
+}
+
+async function applyDisputeEvent(
+  context: Context,
+  event: DisputeEvent,
+): Promise<Result<WebhookOutcome, DomainError>> {
+  const { dispute } = event;
+  const organization = await owningOrganization(context, dispute.tags.organizationId, null);
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  if (!organization.value || !dispute.invoiceId) {
+    return unknown(context, event, `dispute ${dispute.id}`);
+  }
+
+  const organizationId = organization.value.id;
+  const actor = eventActor(event);
+  const invoiceRef = { id: dispute.invoiceId, tags: dispute.tags };
+  const applied = await context.storage.transaction(async (tx) => {
+    const request = await findRequestForInvoice(tx, organizationId, invoiceRef);
+    if (!request) {
+      return ok(null);
+    }
+
+    await recordEvent(tx, event, organizationId, context.clock.now());
+    const to = disputeTarget(request, event);
+    if (to === null || to === request.status || !canMove(request.status, to)) {
+      await tx.audit.append(
+        auditEntry(request, request.status, {
+          ...transitionContext(
+            context,
+            actor,
+            `dispute ${event.type === 'dispute.opened' ? 'opened' : 'closed'}`,
+          ),
+          action: 'note',
+          details: { disputeId: dispute.id, outcome: dispute.outcome },
+        }),
+      );
+      return ok({ before: request, after: request });
+    }
+
+    const moved = transition(
+      request,
+      to,
+      transitionContext(context, actor, disputeReason(event), {
+        details: { disputeId: dispute.id },
+      }),
+    );
+    if (moved.isErr()) {
+      return err(moved.error);
+    }
+
+    const saved = await tx.requests.update(moved.value.request);
+    await tx.audit.append(moved.value.audit);
+    return ok({ before: request, after: saved });
+  });
+  if (applied.isErr()) {
+    return duplicateIsSeen(
+      event,
+      applied.map(() => outcome(event, 'applied', null)),
+    );
+  }
+
+  if (!applied.value) {
+    return unknown(context, event, `dispute ${dispute.id} matches no payment request`);
+  }
+
+  announce(context, applied.value.before, applied.value.after, actor);
+  return ok(outcome(event, 'applied', applied.value.after.id));
+}
+
+function disputeTarget(request: PaymentRequest, event: DisputeEvent): PaymentRequestStatus | null {
+  if (event.type === 'dispute.opened') {
+    return 'disputed';
+  }
+
+  if (request.status !== 'disputed') {
+    return null;
+  }
+
+  if (event.dispute.outcome === 'lost') {
+    return 'charged_back';
+  }
+
+  return request.amountPaid.minor >= request.amount.minor ? 'paid' : 'partially_paid';
+}
+
+function disputeReason(event: DisputeEvent): string {
+  if (event.type === 'dispute.opened') {
+    return 'the member disputed the payment with their bank';
+  }
+
+  return event.dispute.outcome === 'lost'
+    ? 'the dispute was lost; the bank took the money back'
+    : 'the dispute was won; the payment stands';
+}

@@ -1,0 +1,1133 @@
+import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import type { Actor } from '../domain/audit';
+import { DomainError } from '../domain/errors';
+import { asId, type BatchRunId, type OrganizationId } from '../domain/ids';
+import {
+  addLocalDays,
+  type LocalDate,
+  localDateAt,
+  localMinuteOfDay,
+  zonedInstant,
+} from '../domain/local-date';
+import { canReceiveText, customerIsStale, type Member } from '../domain/member';
+import { checkChargeable, formatMoney } from '../domain/money';
+import { canCharge, type Organization } from '../domain/organization';
+import type {
+  HoldCode,
+  PaymentRequest,
+  SendAttempt,
+  TextDelivery,
+} from '../domain/payment-request';
+import { auditEntry, transition } from '../domain/status-machine';
+import type {
+  GatewayError,
+  GatewayInvoice,
+  InvoiceSpec,
+  PaymentGatewayPort,
+} from '../ports/payment-gateway.port';
+import type { UnitOfWork } from '../ports/storage.port';
+import { announce, type Context, isConflict, transitionContext } from './context';
+import { loadOrganization } from './organizations';
+
+/** How many held or failed requests a report lists by id; the counts are always complete. */
+const REPORT_LIST_LIMIT = 1000;
+
+export interface BatchReport {
+  readonly organizationId: OrganizationId;
+  readonly runId: BatchRunId | null;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly sent: number;
+  readonly heldCount: number;
+  readonly held: ReadonlyArray<{
+    readonly requestId: string;
+    readonly hold: HoldCode;
+    readonly message: string;
+  }>;
+  readonly failedCount: number;
+  readonly failed: ReadonlyArray<{
+    readonly requestId: string;
+    readonly kind: string;
+    readonly message: string;
+    /** Still a draft and goes out on a later run; false when the request moved to `failed`. */
+    readonly willRetry: boolean;
+  }>;
+  readonly textsSent: number;
+  readonly gatewayCalls: number;
+}
+
+/** Progress reported while a run sends, for progress bars. */
+export interface BatchProgress {
+  readonly organizationId: OrganizationId;
+  readonly processed: number;
+  readonly sent: number;
+}
+
+interface Run {
+  readonly context: Context;
+  readonly gateway: PaymentGatewayPort;
+  readonly organization: Organization;
+  readonly runId: BatchRunId | null;
+  readonly worker: string;
+  readonly actor: Actor;
+  readonly startedAt: Date;
+  readonly calls: { count: number };
+  readonly report: MutableReport;
+  readonly onProgress: ((progress: BatchProgress) => void) | undefined;
+}
+
+interface MutableReport {
+  sent: number;
+  heldCount: number;
+  held: Array<BatchReport['held'][number]>;
+  failedCount: number;
+  failed: Array<BatchReport['failed'][number]>;
+  textsSent: number;
+  processed: number;
+}
+
+export interface RunBatchOptions {
+  /** Drafts created before this instant go out; defaults to now (a run by hand). */
+  readonly cutoff?: Date;
+  /** Drafts tried since this instant wait for a later run; defaults to the start of this call. */
+  readonly notAttemptedSince?: Date;
+  readonly runId?: BatchRunId | null;
+  readonly onProgress?: (progress: BatchProgress) => void;
+  /** Only send the texts whose time has come; leave drafts alone. */
+  readonly textsOnly?: boolean;
+}
+
+/**
+ * Sends an organization's drafts as invoices. Safe to run from several workers at once and to
+ * run again after a crash: every request is claimed with a lease, every gateway write carries a
+ * key derived from the request id, its revision and the step, and each step is stored before
+ * the next, so a request never gets two invoices and is never lost.
+ */
+export function runBatch(
+  context: Context,
+  organizationId: OrganizationId,
+  options: RunBatchOptions = {},
+): ResultAsync<BatchReport, DomainError> {
+  return new ResultAsync(runBatchNow(context, organizationId, options));
+}
+
+async function runBatchNow(
+  context: Context,
+  organizationId: OrganizationId,
+  options: RunBatchOptions,
+): Promise<Result<BatchReport, DomainError>> {
+  const startedAt = context.clock.now();
+  const organization = await context.storage.transaction(async (tx) => {
+    const found = await loadOrganization(tx, organizationId);
+    return found instanceof DomainError ? err(found) : ok(found);
+  });
+  if (organization.isErr()) {
+    return err(organization.error);
+  }
+
+  const calls = { count: 0 };
+  const runId = options.runId ?? null;
+  const run: Run = {
+    context,
+    gateway: countCalls(context.gateway, calls),
+    organization: organization.value,
+    runId,
+    worker: context.ids.next('worker'),
+    actor: { kind: 'batch', runId },
+    startedAt,
+    calls,
+    report: {
+      sent: 0,
+      heldCount: 0,
+      held: [],
+      failedCount: 0,
+      failed: [],
+      textsSent: 0,
+      processed: 0,
+    },
+    onProgress: options.onProgress,
+  };
+  // By hand, everything created up to this instant goes out.
+  const cutoff = options.cutoff ?? new Date(startedAt.getTime() + 1);
+
+  const organizationHold = holdForOrganization(run.organization);
+  const worked = options.textsOnly
+    ? ok(undefined)
+    : organizationHold
+      ? await holdAllDrafts(run, organizationHold, cutoff)
+      : await sendDrafts(run, cutoff, options.notAttemptedSince ?? startedAt);
+  if (worked.isErr()) {
+    return err(worked.error);
+  }
+
+  if (!organizationHold) {
+    const texts = await sendDueTexts(run);
+    if (texts.isErr()) {
+      return err(texts.error);
+    }
+  }
+
+  const { processed: _processed, ...counts } = run.report;
+  return ok({
+    organizationId,
+    runId,
+    startedAt,
+    finishedAt: context.clock.now(),
+    ...counts,
+    gatewayCalls: calls.count,
+  });
+}
+
+/** Counts every call made through the port, for the run's report. */
+function countCalls(gateway: PaymentGatewayPort, calls: { count: number }): PaymentGatewayPort {
+  return new Proxy(gateway, {
+    get(target, property, receiver) {
+      const member = Reflect.get(target, property, receiver);
+      if (typeof member !== 'function' || property === 'verifyWebhook') {
+        return err(member.error);
+      }
+
+      return (...args: unknown[]) => {
+        calls.count += 1;
+        return member.apply(target, args);
+      };
+    },
+  });
+}
+
+function holdForOrganization(
+  organization: Organization,
+): { code: HoldCode; message: string } | null {
+  if (!organization.settings.memberPaymentsEnabled) {
+    return {
+      code: 'member_payments_off',
+      message: 'Member payments are turned off for the organization',
+    };
+  }
+
+  if (!canCharge(organization)) {
+    return {
+      code: 'payout_account_not_ready',
+      message: `The payout account is ${organization.payoutAccount.state}; it must be active to charge`,
+    };
+  }
+
+  return null;
+}
+
+function holdForRequest(
+  organization: Organization,
+  member: Member,
+  request: PaymentRequest,
+): { code: HoldCode; message: string } | null {
+  const canText = organization.settings.textDeliveryEnabled && canReceiveText(member);
+  if (member.email === null && !canText) {
+    return {
+      code: 'no_delivery_channel',
+      message: organization.settings.textDeliveryEnabled
+        ? 'The member has no email address and cannot receive texts'
+        : 'The member has no email address (text delivery is off)',
+    };
+  }
+
+  const chargeable = checkChargeable(request.amount);
+  if (chargeable.isErr()) {
+    return { code: 'below_minimum_charge', message: chargeable.error.message };
+  }
+
+  return null;
+}
+
+/** Marks every waiting draft with the organization-wide reason it cannot go out. */
+async function holdAllDrafts(
+  run: Run,
+  hold: { code: HoldCode; message: string },
+  cutoff: Date,
+): Promise<Result<void, DomainError>> {
+  const { context, organization } = run;
+  let after: string | null = null;
+
+  for (;;) {
+    const page = await context.storage.transaction(async (tx) => {
+      const drafts = await tx.requests.list(
+        organization.id,
+        { statuses: ['draft'] },
+        { limit: context.options.pageSize, after },
+      );
+      for (const draft of drafts) {
+        if (draft.createdAt.getTime() >= cutoff.getTime() || isStaffHold(draft.hold?.code)) {
+          continue;
+        }
+
+        noteHeld(run, draft.id, hold);
+        if (draft.hold?.code !== hold.code) {
+          await storeHold(run, tx, draft, hold);
+        }
+      }
+      return ok(drafts.at(-1)?.id ?? null);
+    });
+    if (page.isErr()) {
+      return err(page.error);
+    }
+
+    if (page.value === null) {
+      return ok(undefined);
+    }
+
+    after = page.value;
+  }
+}
+
+function isStaffHold(code: HoldCode | undefined): boolean {
+  return code === 'needs_review' || code === 'below_minimum_charge';
+}
+
+async function storeHold(
+  run: Run,
+  tx: UnitOfWork,
+  draft: PaymentRequest,
+  hold: { code: HoldCode; message: string },
+): Promise<void> {
+  const at = run.context.clock.now();
+  const stored = await tx.requests.update({
+    ...draft,
+    hold: { ...hold, since: at },
+    updatedAt: at,
+  });
+  await tx.audit.append(
+    auditEntry(stored, draft.status, {
+      ...transitionContext(run.context, run.actor, hold.message),
+      action: 'held',
+      details: { hold: hold.code },
+    }),
+  );
+}
+
+function noteHeld(run: Run, requestId: string, hold: { code: HoldCode; message: string }): void {
+  run.report.heldCount += 1;
+  if (run.report.held.length < REPORT_LIST_LIMIT) {
+    run.report.held.push({ requestId, hold: hold.code, message: hold.message });
+  }
+}
+
+function noteFailed(
+  run: Run,
+  requestId: string,
+  error: { kind: string; message: string },
+  willRetry: boolean,
+): void {
+  run.report.failedCount += 1;
+  if (run.report.failed.length < REPORT_LIST_LIMIT) {
+    run.report.failed.push({ requestId, kind: error.kind, message: error.message, willRetry });
+  }
+}
+
+/** Claims drafts page by page and sends each page with bounded concurrency. */
+async function sendDrafts(
+  run: Run,
+  cutoff: Date,
+  notAttemptedSince: Date,
+): Promise<Result<void, DomainError>> {
+  for (;;) {
+    const claimed = await claimPage(run, cutoff, notAttemptedSince);
+    if (claimed.isErr()) {
+      return err(claimed.error);
+    }
+
+    if (claimed.value.length === 0) {
+      return ok(undefined);
+    }
+
+    const failure = await inParallel(
+      claimed.value,
+      run.context.options.concurrency,
+      async (request) => {
+        const outcome = await sendOne(run, request);
+        run.report.processed += 1;
+        run.onProgress?.({
+          organizationId: run.organization.id,
+          processed: run.report.processed,
+          sent: run.report.sent,
+        });
+        return outcome;
+      },
+    );
+    if (failure) {
+      return err(failure);
+    }
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; stops at the first storage failure. */
+async function inParallel<Item>(
+  items: readonly Item[],
+  limit: number,
+  work: (item: Item) => Promise<Result<unknown, DomainError>>,
+): Promise<DomainError | null> {
+  let next = 0;
+  let failure: DomainError | null = null;
+  const lane = async () => {
+    while (failure === null && next < items.length) {
+      const item = items[next] as Item;
+      next += 1;
+      const result = await work(item);
+      if (result.isErr()) {
+        failure = result.error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return failure;
+}
+
+function claimPage(
+  run: Run,
+  cutoff: Date,
+  notAttemptedSince: Date,
+): ResultAsync<PaymentRequest[], DomainError> {
+  const { context, organization } = run;
+  return context.storage.transaction(async (tx) => {
+    const now = context.clock.now();
+    const candidates = await tx.requests.findClaimable(organization.id, {
+      now,
+      cutoff,
+      notAttemptedSince,
+      limit: context.options.pageSize,
+    });
+
+    const claimed: PaymentRequest[] = [];
+    for (const candidate of candidates) {
+      const attempt = nextAttempt(run, candidate, now);
+      if (candidate.status === 'sending') {
+        // A worker died holding this request: take it over where it stopped.
+        const stored = await tx.requests.update({
+          ...candidate,
+          sendAttempt: attempt,
+          updatedAt: now,
+        });
+        await tx.audit.append(
+          auditEntry(stored, candidate.status, {
+            ...transitionContext(
+              context,
+              run.actor,
+              'taken over after the previous worker’s lease expired',
+            ),
+            action: 'note',
+            details: { previousWorker: candidate.sendAttempt?.leaseOwner ?? null },
+          }),
+        );
+        claimed.push(stored);
+        continue;
+      }
+
+      const moved = transition(
+        candidate,
+        'sending',
+        transitionContext(context, run.actor, 'claimed by the batch'),
+        {
+          sendAttempt: attempt,
+          hold: null,
+        },
+      );
+      if (moved.isErr()) {
+        return err(moved.error);
+      }
+
+      claimed.push(await tx.requests.update(moved.value.request));
+      await tx.audit.append(moved.value.audit);
+    }
+    return ok(claimed);
+  });
+}
+
+function nextAttempt(run: Run, request: PaymentRequest, now: Date): SendAttempt {
+  const previous = request.sendAttempt;
+  const sameRevision = previous?.revision === request.revision;
+  return {
+    revision: request.revision,
+    attempts: sameRevision ? previous.attempts + 1 : 1,
+    leaseOwner: run.worker,
+    leaseExpiresAt: new Date(now.getTime() + run.context.options.leaseMs),
+    lastAttemptAt: now,
+    // An invoice asked for by any earlier attempt may exist unrecorded; keep looking for it.
+    invoiceRequestedAt: previous?.invoiceRequestedAt ?? null,
+    lastError: null,
+  };
+}
+
+type Step<T> = Result<T, GatewayError | DomainError | Lost>;
+
+/** The request is no longer ours: canceled, edited or taken over while we worked on it. */
+class Lost {
+  readonly current: PaymentRequest | null;
+
+  constructor(current: PaymentRequest | null) {
+    this.current = current;
+  }
+}
+
+async function sendOne(run: Run, claimed: PaymentRequest): Promise<Result<void, DomainError>> {
+  const outcome = await sendSteps(run, claimed);
+  if (outcome.isOk()) {
+    return ok(undefined);
+  }
+
+  const failure = outcome.error;
+  if (failure instanceof Lost) {
+    run.context.logger.debug('request changed hands while sending', { requestId: claimed.id });
+    return ok(undefined);
+  }
+
+  if (
+    failure instanceof DomainError &&
+    failure.code.startsWith('STORAGE.') &&
+    !isConflict(failure)
+  ) {
+    return err(failure);
+  }
+
+  return giveUp(run, claimed.id, failure);
+}
+
+async function sendSteps(run: Run, claimed: PaymentRequest): Promise<Step<void>> {
+  const { context, organization } = run;
+  const member = await context.storage.transaction(async (tx) => {
+    const found = await tx.members.get(organization.id, claimed.memberId);
+    return found
+      ? ok(found)
+      : err(new DomainError('MEMBER.NOT_FOUND', `Member ${claimed.memberId} not found`));
+  });
+  if (member.isErr()) {
+    return err(member.error);
+  }
+
+  const hold = holdForRequest(organization, member.value, claimed);
+  if (hold) {
+    return release(run, claimed, hold);
+  }
+
+  const customerId = await ensureCustomer(run, member.value);
+  if (customerId.isErr()) {
+    return err(customerId.error);
+  }
+
+  const withInvoice = await ensureInvoice(run, claimed, customerId.value);
+  if (withInvoice.isErr()) {
+    return err(withInvoice.error);
+  }
+
+  const request = withInvoice.value;
+  const invoiceId = request.gateway.invoiceId as string;
+  const key = `mp:${request.id}:r${request.revision}`;
+  const delivered = member.value.email
+    ? await run.gateway.sendInvoice({ invoiceId, idempotencyKey: `${key}:send` })
+    : await run.gateway.finalizeInvoice({ invoiceId, idempotencyKey: `${key}:finalize` });
+  if (delivered.isErr()) {
+    return err(delivered.error);
+  }
+
+  return markSent(run, request, member.value, delivered.value);
+}
+
+/** One gateway customer per member, created once; brought up to date when contact details change. */
+async function ensureCustomer(run: Run, member: Member): Promise<Step<string>> {
+  const { context } = run;
+  if (member.gatewayCustomer && !customerIsStale(member)) {
+    return ok(member.gatewayCustomer.customerId);
+  }
+
+  let customerId = member.gatewayCustomer?.customerId ?? null;
+  if (customerId === null) {
+    const created = await run.gateway.createCustomer({
+      organizationId: member.organizationId,
+      memberId: member.id,
+      name: member.name,
+      email: member.email,
+      phone: member.phone,
+      idempotencyKey: `mp:${member.organizationId}:${member.id}:customer`,
+    });
+    if (created.isErr()) {
+      return err(created.error);
+    }
+
+    customerId = created.value.customerId;
+  } else {
+    const updated = await run.gateway.updateCustomer({
+      customerId,
+      name: member.name,
+      email: member.email,
+      phone: member.phone,
+      idempotencyKey: `mp:${member.id}:customer:v${member.version}`,
+    });
+    if (updated.isErr()) {
+      return err(updated.error);
+    }
+  }
+
+  const synced = { customerId, email: member.email, phone: member.phone, name: member.name };
+  const stored = await context.storage.transaction(async (tx) => {
+    const current = await tx.members.get(member.organizationId, member.id);
+    if (current && current.version === member.version) {
+      await tx.members.update({ ...current, gatewayCustomer: synced });
+    }
+    return ok(customerId);
+  });
+  return stored.isErr() ? err(stored.error) : ok(stored.value);
+}
+
+/**
+ * Makes sure the request has an invoice for its current revision: the one it already has, one
+ * an earlier attempt created without recording it, or a new one. Invoices made for an older
+ * revision (the draft was edited since) are deleted or voided so that they never reach anyone.
+ */
+async function ensureInvoice(
+  run: Run,
+  request: PaymentRequest,
+  customerId: string,
+): Promise<Step<PaymentRequest>> {
+  const link = request.gateway;
+  if (link.invoiceId && link.invoiceRevision === request.revision) {
+    return ok(request);
+  }
+
+  if (link.invoiceId) {
+    const discarded = await discardInvoice(run, link.invoiceId, request.id);
+    if (discarded.isErr()) {
+      return err(discarded.error);
+    }
+  }
+
+  let invoice: GatewayInvoice | null = null;
+  if (request.sendAttempt?.invoiceRequestedAt) {
+    const found = await recoverInvoice(run, request, customerId);
+    if (found.isErr()) {
+      return err(found.error);
+    }
+
+    invoice = found.value;
+  }
+
+  let current = request;
+  if (invoice === null) {
+    const noted = await saveProgress(run, current, {
+      sendAttempt: {
+        ...(current.sendAttempt as SendAttempt),
+        invoiceRequestedAt: run.context.clock.now(),
+      },
+    });
+    if (noted.isErr()) {
+      return err(noted.error);
+    }
+
+    current = noted.value;
+    const created = await run.gateway.createInvoice(invoiceSpec(run, current, customerId));
+    if (created.isErr()) {
+      return err(created.error);
+    }
+
+    invoice = created.value;
+  }
+
+  const linked = await saveProgress(run, current, {
+    gateway: {
+      ...current.gateway,
+      customerId,
+      invoiceId: invoice.id,
+      invoiceRevision: current.revision,
+    },
+  });
+  if (linked.isErr() && linked.error instanceof Lost) {
+    await compensateLostInvoice(run, invoice, linked.error);
+  }
+
+  return linked;
+}
+
+async function recoverInvoice(
+  run: Run,
+  request: PaymentRequest,
+  customerId: string,
+): Promise<Step<GatewayInvoice | null>> {
+  const found = await run.gateway.findInvoices({ customerId, requestId: request.id });
+  if (found.isErr()) {
+    return err(found.error);
+  }
+
+  let adopted: GatewayInvoice | null = null;
+  for (const invoice of found.value) {
+    const usable = invoice.status === 'draft' || invoice.status === 'open';
+    if (usable && adopted === null && invoice.tags.revision === request.revision) {
+      adopted = invoice;
+    } else if (usable) {
+      const discarded = await discardInvoice(run, invoice.id, request.id);
+      if (discarded.isErr()) {
+        return err(discarded.error);
+      }
+    }
+  }
+
+  run.context.logger.info('looked for an invoice an earlier attempt created', {
+    requestId: request.id,
+    found: adopted?.id ?? null,
+  });
+  return ok(adopted);
+}
+
+/** Deletes a draft invoice or voids an open one that must never be paid. */
+async function discardInvoice(run: Run, invoiceId: string, requestId: string): Promise<Step<void>> {
+  const invoice = await run.gateway.getInvoice(invoiceId);
+  if (invoice.isErr()) {
+    return invoice.error.kind === 'not_found' ? ok(undefined) : err(invoice.error);
+  }
+
+  if (invoice.value.status === 'draft') {
+    const deleted = await run.gateway.deleteDraftInvoice(invoiceId);
+    return deleted.isErr() && deleted.error.kind !== 'not_found'
+      ? err(deleted.error)
+      : ok(undefined);
+  }
+
+  if (invoice.value.status === 'open' && invoice.value.amountPaid.minor === 0) {
+    const voided = await run.gateway.voidInvoice({
+      invoiceId,
+      idempotencyKey: `mp:${requestId}:void:${invoiceId}`,
+    });
+    return voided.isErr() ? err(voided.error) : ok(undefined);
+  }
+
+  run.context.logger.warn('a stale invoice could not be discarded', {
+    requestId,
+    invoiceId,
+    status: invoice.value.status,
+  });
+  return ok(undefined);
+}
+
+/** We created an invoice, then found the request canceled: the invoice must not stay usable. */
+async function compensateLostInvoice(run: Run, invoice: GatewayInvoice, lost: Lost): Promise<void> {
+  const current = lost.current;
+  const adoptedByOthers = current?.gateway.invoiceId === invoice.id;
+  if (adoptedByOthers || (current && current.status !== 'canceled' && current.status !== 'draft')) {
+    return;
+  }
+
+  const discarded = await discardInvoice(run, invoice.id, current?.id ?? 'unknown');
+  if (discarded.isErr()) {
+    run.context.logger.warn('could not discard the invoice of a canceled request', {
+      invoiceId: invoice.id,
+    });
+  }
+}
+
+function invoiceSpec(run: Run, request: PaymentRequest, customerId: string): InvoiceSpec {
+  const { organization } = run;
+  const due = dueDateFor(request, organization, run.context.clock.now());
+  return {
+    organizationId: organization.id,
+    requestId: request.id,
+    revision: request.revision,
+    claimId: request.claimId,
+    internalId: request.internalId,
+    customerId,
+    payoutAccountId: organization.payoutAccount.accountId as string,
+    amount: request.amount,
+    description:
+      request.description ?? `Amount you owe to ${organization.name} (${request.internalId})`,
+    // Noon on the due day in the organization's zone reads as that same day in every US zone.
+    dueAt: zonedInstant(due, 12, 0, organization.timeZone),
+    merchantName: organization.name,
+    idempotencyKey: `mp:${request.id}:r${request.revision}`,
+  };
+}
+
+/**
+ * The due date: the organization's days until due, counted in its own calendar from the day the
+ * request was created. A request that waited so long that this day has passed gets the full
+ * term from the day it goes out.
+ */
+export function dueDateFor(
+  request: PaymentRequest,
+  organization: Organization,
+  now: Date,
+): LocalDate {
+  const { timeZone, settings } = organization;
+  const fromCreation = addLocalDays(
+    localDateAt(request.createdAt, timeZone),
+    settings.daysUntilDue,
+  );
+  const today = localDateAt(now, timeZone);
+  return fromCreation > today ? fromCreation : addLocalDays(today, settings.daysUntilDue);
+}
+
+/** The first instant at or after `now` inside the organization's daytime window for texts. */
+export function nextTextWindow(
+  now: Date,
+  timeZone: string,
+  window: { readonly startHour: number; readonly endHour: number },
+): Date {
+  const minute = localMinuteOfDay(now, timeZone);
+  if (minute >= window.startHour * 60 && minute < window.endHour * 60) {
+    return now;
+  }
+
+  const today = localDateAt(now, timeZone);
+  const day = minute >= window.endHour * 60 ? addLocalDays(today, 1) : today;
+  return zonedInstant(day, window.startHour, 0, timeZone);
+}
+
+/** Stores a step's result if the request is still ours; otherwise reports it lost. */
+async function saveProgress(
+  run: Run,
+  request: PaymentRequest,
+  changes: Partial<PaymentRequest>,
+): Promise<Step<PaymentRequest>> {
+  const saved = await run.context.storage.transaction(
+    async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
+      const current = await tx.requests.get(run.organization.id, request.id);
+      if (!isOurs(run, current) || current.revision !== request.revision) {
+        return ok(new Lost(current));
+      }
+
+      return ok(
+        await tx.requests.update({ ...current, ...changes, updatedAt: run.context.clock.now() }),
+      );
+    },
+  );
+  if (saved.isErr()) {
+    return err(saved.error);
+  }
+
+  return saved.value instanceof Lost ? err(saved.value) : ok(saved.value);
+}
+
+function isOurs(run: Run, request: PaymentRequest | null): request is PaymentRequest {
+  return (
+    request !== null &&
+    request.status === 'sending' &&
+    request.sendAttempt?.leaseOwner === run.worker
+  );
+}
+
+async function markSent(
+  run: Run,
+  request: PaymentRequest,
+  member: Member,
+  invoice: GatewayInvoice,
+): Promise<Step<void>> {
+  const { context, organization } = run;
+  const now = context.clock.now();
+  const text = planText(run, member, now);
+
+  const stored = await context.storage.transaction(
+    async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
+      const current = await tx.requests.get(organization.id, request.id);
+      if (!isOurs(run, current)) {
+        return ok(new Lost(current));
+      }
+
+      const moved = transition(
+        current,
+        'sent',
+        transitionContext(
+          context,
+          run.actor,
+          member.email ? 'invoice sent by email' : 'invoice ready to send by text',
+          {
+            details: { invoiceId: invoice.id, channel: member.email ? 'email' : 'text' },
+          },
+        ),
+        {
+          gateway: {
+            ...current.gateway,
+            invoiceNumber: invoice.number,
+            hostedInvoiceUrl: invoice.hostedInvoiceUrl,
+          },
+          dueDate: dueDateFor(current, organization, now),
+          sendAttempt: {
+            ...(current.sendAttempt as SendAttempt),
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          },
+          text,
+        },
+      );
+      if (moved.isErr()) {
+        return err(moved.error);
+      }
+
+      const saved = await tx.requests.update(moved.value.request);
+      await tx.audit.append(moved.value.audit);
+      return ok(saved);
+    },
+  );
+  if (stored.isErr()) {
+    return err(stored.error);
+  }
+
+  if (stored.value instanceof Lost) {
+    return err(stored.value);
+  }
+
+  run.report.sent += 1;
+  announce(context, request, stored.value, run.actor);
+  if (stored.value.text && stored.value.text.notBefore.getTime() <= now.getTime()) {
+    await deliverText(run, stored.value, member);
+  }
+
+  return ok(undefined);
+}
+
+function planText(run: Run, member: Member, now: Date): TextDelivery | null {
+  const { organization, context } = run;
+  if (!organization.settings.textDeliveryEnabled || !canReceiveText(member)) {
+    return null;
+  }
+
+  return {
+    status: 'waiting',
+    notBefore: nextTextWindow(now, organization.timeZone, context.options.textWindow),
+    sentAt: null,
+    messageId: null,
+    error: null,
+  };
+}
+
+/** Puts a claimed request back to draft with the reason it cannot go out yet. */
+async function release(
+  run: Run,
+  request: PaymentRequest,
+  hold: { code: HoldCode; message: string },
+): Promise<Step<void>> {
+  const { context } = run;
+  const stored = await context.storage.transaction(async (tx) => {
+    const current = await tx.requests.get(run.organization.id, request.id);
+    if (!isOurs(run, current)) {
+      return ok(null);
+    }
+
+    const moved = transition(
+      current,
+      'draft',
+      transitionContext(context, run.actor, hold.message, {
+        action: 'held',
+        details: { hold: hold.code },
+      }),
+      {
+        hold: { ...hold, since: context.clock.now() },
+        sendAttempt: {
+          ...(current.sendAttempt as SendAttempt),
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        },
+      },
+    );
+    if (moved.isErr()) {
+      return err(moved.error);
+    }
+
+    await tx.requests.update(moved.value.request);
+    await tx.audit.append(moved.value.audit);
+    return ok(null);
+  });
+  if (stored.isErr()) {
+    return err(stored.error);
+  }
+
+  noteHeld(run, request.id, hold);
+  context.logger.warn('payment request held back', { requestId: request.id, hold: hold.code });
+  return ok(undefined);
+}
+
+/**
+ * A step failed. A retryable gateway failure puts the request back to draft for a later run
+ * (same revision, so the same idempotency keys); anything else moves it to `failed`, with the
+ * error, for staff to look at.
+ */
+async function giveUp(
+  run: Run,
+  requestId: string,
+  failure: GatewayError | DomainError,
+): Promise<Result<void, DomainError>> {
+  const { context } = run;
+  const kind = failure instanceof DomainError ? failure.code : failure.kind;
+  const retryable = failure instanceof DomainError ? isConflict(failure) : failure.retryable;
+  const lastError = { kind, message: failure.message };
+
+  const stored = await context.storage.transaction(async (tx) => {
+    const current = await tx.requests.get(run.organization.id, asId(requestId));
+    if (!isOurs(run, current)) {
+      return ok(null);
+    }
+
+    const to = retryable ? 'draft' : 'failed';
+    const moved = transition(
+      current,
+      to,
+      transitionContext(
+        context,
+        run.actor,
+        retryable ? `will retry: ${failure.message}` : failure.message,
+        {
+          details: { error: kind },
+        },
+      ),
+      {
+        sendAttempt: {
+          ...(current.sendAttempt as SendAttempt),
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          lastError,
+        },
+      },
+    );
+    if (moved.isErr()) {
+      return err(moved.error);
+    }
+
+    const saved = await tx.requests.update(moved.value.request);
+    await tx.audit.append(moved.value.audit);
+    return ok({ before: current, after: saved });
+  });
+  if (stored.isErr()) {
+    return err(stored.error);
+  }
+
+  noteFailed(run, requestId, lastError, retryable);
+  context.logger.warn('payment request not sent', { requestId, error: kind, willRetry: retryable });
+  if (stored.value) {
+    announce(context, stored.value.before, stored.value.after, run.actor);
+  }
+
+  return ok(undefined);
+}
+
+/** Sends the texts whose time has come (texts from a night batch wait for the morning). */
+async function sendDueTexts(run: Run): Promise<Result<void, DomainError>> {
+  const { context, organization } = run;
+  if (!organization.settings.textDeliveryEnabled) {
+    return ok(undefined);
+  }
+
+  for (;;) {
+    const due = await context.storage.transaction(async (tx) =>
+      ok(
+        await tx.requests.findTextsDue(
+          organization.id,
+          context.clock.now(),
+          context.options.pageSize,
+        ),
+      ),
+    );
+    if (due.isErr()) {
+      return err(due.error);
+    }
+
+    if (due.value.length === 0) {
+      return ok(undefined);
+    }
+
+    for (const request of due.value) {
+      const member = await context.storage.transaction(async (tx) =>
+        ok(await tx.members.get(organization.id, request.memberId)),
+      );
+      if (member.isErr()) {
+        return err(member.error);
+      }
+
+      await deliverText(run, request, member.value);
+    }
+  }
+}
+
+async function deliverText(
+  run: Run,
+  request: PaymentRequest,
+  member: Member | null,
+): Promise<void> {
+  const { context, organization } = run;
+  const outcome = await textOutcome(run, request, member);
+
+  await context.storage.transaction(async (tx) => {
+    const current = await tx.requests.get(organization.id, request.id);
+    if (!current || current.text?.status !== 'waiting') {
+      return ok(undefined);
+    }
+
+    const stored = await tx.requests.update({
+      ...current,
+      text: outcome.text,
+      updatedAt: context.clock.now(),
+    });
+    await tx.audit.append(
+      auditEntry(stored, current.status, {
+        ...transitionContext(context, run.actor, outcome.reason),
+        action: outcome.text.status === 'sent' ? 'text_sent' : 'text_failed',
+        details: { messageId: outcome.text.messageId },
+      }),
+    );
+    return ok(undefined);
+  });
+  if (outcome.text.status === 'sent') {
+    run.report.textsSent += 1;
+  }
+}
+
+async function textOutcome(
+  run: Run,
+  request: PaymentRequest,
+  member: Member | null,
+): Promise<{ text: TextDelivery; reason: string }> {
+  const { context, organization } = run;
+  const now = context.clock.now();
+  const waiting = request.text as TextDelivery;
+  const link = request.gateway.hostedInvoiceUrl;
+  const stillTextable = member !== null && canReceiveText(member) && link !== null;
+  if (!stillTextable || context.messages === null) {
+    const reason =
+      context.messages === null
+        ? 'no message sender is configured'
+        : 'the member can no longer receive texts';
+    return {
+      text: { ...waiting, status: 'failed', error: reason },
+      reason: `text not sent: ${reason}`,
+    };
+  }
+
+  const sent = await context.messages.sendText({
+    to: member.phone as string,
+    body: `${organization.name}: you have a bill of ${formatMoney(request.amount)}. View and pay: ${link}`,
+    organizationId: organization.id,
+    requestId: request.id,
+    idempotencyKey: `mp:${request.id}:r${request.revision}:text`,
+  });
+  if (sent.isOk()) {
+    return {
+      text: {
+        ...waiting,
+        status: 'sent',
+        sentAt: now,
+        messageId: sent.value.messageId,
+        error: null,
+      },
+      reason: 'invoice link sent by text',
+    };
+  }
+
+  if (sent.error.retryable) {
+    // Try again on a later run, a quarter of an hour from now at the earliest.
+    const notBefore = nextTextWindow(
+      new Date(now.getTime() + 15 * 60 * 1000),
+      organization.timeZone,
+      context.options.textWindow,
+    );
+    return {
+      text: { ...waiting, notBefore, error: sent.error.message },
+      reason: `text will be retried: ${sent.error.message}`,
+    };
+  }
+
+  return {
+    text: { ...waiting, status: 'failed', error: sent.error.message },
+    reason: `text failed: ${sent.error.message}`,
+  };
+}

@@ -1,0 +1,310 @@
+import {
+  type AppliedGatewayEvent,
+  type AuditEntry,
+  type BatchRun,
+  type Claim,
+  type ClaimPaymentRecord,
+  type DomainError,
+  type Member,
+  type Organization,
+  type PaymentRequest,
+  type PaymentRequestFilter,
+  type RemittanceRecord,
+  StorageError,
+  type StoragePort,
+  storageFailure,
+  type UnitOfWork,
+} from '@memberpay/core';
+import { err, ResultAsync, type Result } from 'neverthrow';
+import { Table, type UndoLog } from './table';
+
+/** Holds waiting for staff; the batch leaves such drafts alone. */
+const STAFF_HOLDS = new Set(['needs_review', 'below_minimum_charge']);
+
+const CLOSED_STATUSES = new Set(['canceled', 'refunded', 'charged_back']);
+
+function byCreation<Row extends { readonly createdAt: Date; readonly id: string }>(
+  a: Row,
+  b: Row,
+): number {
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function pageAfter<Row extends { readonly id: string }>(
+  rows: Row[],
+  page: { readonly limit: number; readonly after?: string | null },
+): Row[] {
+  const start = page.after ? rows.findIndex((row) => row.id === page.after) + 1 : 0;
+  return rows.slice(start, start + page.limit);
+}
+
+type ClaimPaymentRow = ClaimPaymentRecord;
+type EventRow = AppliedGatewayEvent & { readonly id: string };
+type AuditRow = AuditEntry;
+
+/**
+ * Storage held in this process, with the semantics the PostgreSQL adapter has: units of work
+ * are atomic and serialized (one at a time, so each sees a consistent store and `findClaimable`
+ * never hands the same draft to two workers), versions are checked, uniqueness rules hold.
+ * For tests, demos and single-process hosts; everything is lost when the process ends.
+ */
+export class InMemoryStorage implements StoragePort {
+  readonly #organizations = new Table<Organization>('organization', [
+    { name: 'payout_account', key: (row) => row.payoutAccount.accountId },
+  ]);
+  readonly #members = new Table<Member>('member', [
+    {
+      name: 'external_id',
+      key: (row) => (row.externalId === null ? null : `${row.organizationId}\u0000${row.externalId}`),
+    },
+  ]);
+  readonly #claims = new Table<Claim>('claim', [
+    {
+      name: 'patient_control_number',
+      key: (row) => `${row.organizationId}\u0000${row.patientControlNumber}`,
+    },
+  ]);
+  readonly #requests = new Table<PaymentRequest>('payment_request', [
+    { name: 'invoice', key: (row) => row.gateway.invoiceId },
+    {
+      name: 'claim_payment',
+      key: (row) =>
+        row.source.kind === 'remittance'
+          ? `${row.organizationId}\u0000${row.source.claimPaymentKey}`
+          : null,
+    },
+  ]);
+  readonly #audit = new Table<AuditRow>('audit_entry');
+  readonly #remittances = new Table<RemittanceRecord>('remittance', [
+    {
+      name: 'payer_trace',
+      key: (row) => `${row.organizationId}\u0000${row.payerId}\u0000${row.traceNumber}`,
+    },
+  ]);
+  readonly #claimPayments = new Table<ClaimPaymentRow>('claim_payment', [
+    { name: 'key', key: (row) => `${row.organizationId}\u0000${row.key}` },
+  ]);
+  readonly #events = new Table<EventRow>('gateway_event');
+  readonly #batchRuns = new Table<BatchRun>('batch_run', [
+    {
+      name: 'scheduled_day',
+      key: (row) =>
+        row.kind === 'scheduled' ? `${row.organizationId}\u0000${row.localDate}` : null,
+    },
+  ]);
+
+  #auditSequence = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  transaction<T, E extends DomainError>(
+    work: (tx: UnitOfWork) => Promise<Result<T, E>>,
+  ): ResultAsync<T, E | DomainError> {
+    const run = this.#queue.then(() => this.#run(work));
+    this.#queue = run.catch(() => undefined);
+    return new ResultAsync(run);
+  }
+
+  async #run<T, E extends DomainError>(
+    work: (tx: UnitOfWork) => Promise<Result<T, E>>,
+  ): Promise<Result<T, E | DomainError>> {
+    const undo: UndoLog = [];
+    const rollback = () => {
+      for (const step of undo.reverse()) {
+        step();
+      }
+    };
+
+    try {
+      const result = await work(this.#unitOfWork(undo));
+      if (result.isErr()) {
+        rollback();
+      }
+
+      return result;
+    } catch (error) {
+      rollback();
+      if (error instanceof StorageError) {
+        return err(storageFailure(error));
+      }
+
+      throw error;
+    }
+  }
+
+  #unitOfWork(undo: UndoLog): UnitOfWork {
+    return {
+      organizations: {
+        get: async (id) => this.#organizations.get(id) ?? null,
+        insert: async (organization) => this.#organizations.insert(organization, undo),
+        update: async (organization) => this.#organizations.update(organization, undo),
+        findByPayoutAccount: async (accountId) =>
+          this.#organizations.findUnique('payout_account', accountId) ?? null,
+        list: async (page) =>
+          pageAfter(
+            [...this.#organizations.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+            page,
+          ),
+      },
+      members: {
+        get: async (organizationId, id) => owned(this.#members.get(id), organizationId),
+        insert: async (member) => this.#members.insert(member, undo),
+        update: async (member) => this.#members.update(this.#sameOwner(this.#members, member), undo),
+        findByExternalId: async (organizationId, externalId) =>
+          this.#members.findUnique('external_id', `${organizationId}\u0000${externalId}`) ?? null,
+        list: async (organizationId, page) =>
+          pageAfter(
+            [...this.#members.values()]
+              .filter((member) => member.organizationId === organizationId)
+              .sort(byCreation),
+            page,
+          ),
+      },
+      claims: {
+        get: async (organizationId, id) => owned(this.#claims.get(id), organizationId),
+        insert: async (claim) => this.#claims.insert(claim, undo),
+        update: async (claim) => this.#claims.update(this.#sameOwner(this.#claims, claim), undo),
+        findByPatientControlNumber: async (organizationId, patientControlNumber) =>
+          this.#claims.findUnique(
+            'patient_control_number',
+            `${organizationId}\u0000${patientControlNumber}`,
+          ) ?? null,
+        listByMember: async (organizationId, memberId) =>
+          [...this.#claims.values()]
+            .filter((claim) => claim.organizationId === organizationId)
+            .filter((claim) => claim.memberId === memberId)
+            .sort(byCreation),
+      },
+      requests: {
+        get: async (organizationId, id) => owned(this.#requests.get(id), organizationId),
+        insert: async (request) => this.#requests.insert(request, undo),
+        update: async (request) =>
+          this.#requests.update(this.#sameOwner(this.#requests, request), undo),
+        remove: async (request) => {
+          this.#requests.update(this.#sameOwner(this.#requests, request), undo);
+          this.#requests.remove(request.id, undo);
+        },
+        list: async (organizationId, filter, page) =>
+          pageAfter(this.#requestsOf(organizationId, filter).sort(byCreation), page),
+        findByInvoiceId: async (organizationId, invoiceId) =>
+          owned(this.#requests.findUnique('invoice', invoiceId), organizationId),
+        findOpenForClaim: async (organizationId, claimId) =>
+          this.#requestsOf(organizationId, { claimId })
+            .filter((request) => !CLOSED_STATUSES.has(request.status))
+            .sort(byCreation),
+        findClaimable: async (organizationId, query) =>
+          this.#requestsOf(organizationId, { statuses: ['draft', 'sending'] })
+            .filter((request) => claimable(request, query))
+            .sort(byCreation)
+            .slice(0, query.limit),
+        findTextsDue: async (organizationId, now, limit) =>
+          this.#requestsOf(organizationId, {})
+            .filter((request) => request.text?.status === 'waiting')
+            .filter((request) => (request.text?.notBefore.getTime() ?? 0) <= now.getTime())
+            .sort(byCreation)
+            .slice(0, limit),
+      },
+      audit: {
+        append: async (entry) => {
+          this.#auditSequence += 1;
+          const sequence = this.#auditSequence;
+          undo.push(() => {
+            if (this.#auditSequence === sequence) {
+              this.#auditSequence -= 1;
+            }
+          });
+          return this.#audit.insert({ ...entry, sequence }, undo);
+        },
+        listForRequest: async (organizationId, requestId) =>
+          [...this.#audit.values()]
+            .filter((entry) => entry.organizationId === organizationId)
+            .filter((entry) => entry.requestId === requestId)
+            .sort((a, b) => a.sequence - b.sequence),
+      },
+      remittances: {
+        insert: async (remittance) => this.#remittances.insert(remittance, undo),
+        findByTrace: async (organizationId, payerId, traceNumber) =>
+          this.#remittances.findUnique(
+            'payer_trace',
+            `${organizationId}\u0000${payerId}\u0000${traceNumber}`,
+          ) ?? null,
+        insertClaimPayment: async (record) => this.#claimPayments.insert(record, undo),
+        findClaimPayment: async (organizationId, key) =>
+          this.#claimPayments.findUnique('key', `${organizationId}\u0000${key}`) ?? null,
+        listClaimPayments: async (organizationId, remittanceId) =>
+          [...this.#claimPayments.values()]
+            .filter((record) => record.organizationId === organizationId)
+            .filter((record) => record.remittanceId === remittanceId)
+            .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime()),
+      },
+      gatewayEvents: {
+        record: async (event) => {
+          this.#events.insert({ ...event, id: event.eventId }, undo);
+        },
+        has: async (eventId) => this.#events.get(eventId) !== undefined,
+      },
+      batchRuns: {
+        insert: async (run) => this.#batchRuns.insert(run, undo),
+        update: async (run) => this.#batchRuns.update(this.#sameOwner(this.#batchRuns, run), undo),
+        findScheduled: async (organizationId, localDate) =>
+          this.#batchRuns.findUnique('scheduled_day', `${organizationId}\u0000${localDate}`) ??
+          null,
+        latestScheduled: async (organizationId) =>
+          [...this.#batchRuns.values()]
+            .filter((run) => run.organizationId === organizationId && run.kind === 'scheduled')
+            .sort((a, b) => (a.localDate < b.localDate ? 1 : -1))[0] ?? null,
+      },
+    };
+  }
+
+  #requestsOf(organizationId: string, filter: PaymentRequestFilter): PaymentRequest[] {
+    const statuses = filter.statuses ? new Set(filter.statuses) : null;
+    return [...this.#requests.values()].filter(
+      (request) =>
+        request.organizationId === organizationId &&
+        (filter.includeDeleted || request.deletedAt === null) &&
+        (filter.memberId === undefined || request.memberId === filter.memberId) &&
+        (filter.claimId === undefined || request.claimId === filter.claimId) &&
+        (statuses === null || statuses.has(request.status)),
+    );
+  }
+
+  /** An update may never move a row to another organization. */
+  #sameOwner<Row extends { readonly id: string; readonly organizationId: string }>(
+    table: Table<Row>,
+    row: Row,
+  ): Row {
+    const stored = table.get(row.id);
+    if (stored && stored.organizationId !== row.organizationId) {
+      throw new StorageError('conflict', 'row', `${row.id} belongs to another organization`);
+    }
+
+    return row;
+  }
+}
+
+function owned<Row extends { readonly organizationId: string }>(
+  row: Row | undefined,
+  organizationId: string,
+): Row | null {
+  return row && row.organizationId === organizationId ? row : null;
+}
+
+function claimable(
+  request: PaymentRequest,
+  query: { readonly now: Date; readonly cutoff: Date; readonly notAttemptedSince: Date },
+): boolean {
+  if (request.status === 'sending') {
+    const expires = request.sendAttempt?.leaseExpiresAt;
+    return expires === null || expires === undefined || expires.getTime() <= query.now.getTime();
+  }
+
+  if (request.hold && STAFF_HOLDS.has(request.hold.code)) {
+    return false;
+  }
+
+  const lastAttempt = request.sendAttempt?.lastAttemptAt;
+  return (
+    request.createdAt.getTime() < query.cutoff.getTime() &&
+    (lastAttempt === undefined || lastAttempt.getTime() < query.notAttemptedSince.getTime())
+  );
+}
