@@ -15,7 +15,7 @@ import {
   storageFailure,
   type UnitOfWork,
 } from '@memberpay/core';
-import { err, ResultAsync, type Result } from 'neverthrow';
+import { err, type Result, ResultAsync } from 'neverthrow';
 import { Table, type UndoLog } from './table';
 
 /** Holds waiting for staff; the batch leaves such drafts alone. */
@@ -52,46 +52,77 @@ export class InMemoryStorage implements StoragePort {
   readonly #organizations = new Table<Organization>('organization', [
     { name: 'payout_account', key: (row) => row.payoutAccount.accountId },
   ]);
-  readonly #members = new Table<Member>('member', [
-    {
-      name: 'external_id',
-      key: (row) => (row.externalId === null ? null : `${row.organizationId}\u0000${row.externalId}`),
-    },
-  ]);
-  readonly #claims = new Table<Claim>('claim', [
-    {
-      name: 'patient_control_number',
-      key: (row) => `${row.organizationId}\u0000${row.patientControlNumber}`,
-    },
-  ]);
-  readonly #requests = new Table<PaymentRequest>('payment_request', [
-    { name: 'invoice', key: (row) => row.gateway.invoiceId },
-    {
-      name: 'claim_payment',
-      key: (row) =>
-        row.source.kind === 'remittance'
-          ? `${row.organizationId}\u0000${row.source.claimPaymentKey}`
-          : null,
-    },
-  ]);
-  readonly #audit = new Table<AuditRow>('audit_entry');
+  readonly #members = new Table<Member>(
+    'member',
+    [
+      {
+        name: 'external_id',
+        key: (row) =>
+          row.externalId === null ? null : `${row.organizationId}\u0000${row.externalId}`,
+      },
+    ],
+    [{ name: 'organization', key: (row) => row.organizationId }],
+  );
+  readonly #claims = new Table<Claim>(
+    'claim',
+    [
+      {
+        name: 'patient_control_number',
+        key: (row) => `${row.organizationId}\u0000${row.patientControlNumber}`,
+      },
+    ],
+    [{ name: 'member', key: (row) => `${row.organizationId}\u0000${row.memberId}` }],
+  );
+  readonly #requests = new Table<PaymentRequest>(
+    'payment_request',
+    [
+      { name: 'invoice', key: (row) => row.gateway.invoiceId },
+      {
+        name: 'claim_payment',
+        key: (row) =>
+          row.source.kind === 'remittance'
+            ? `${row.organizationId}\u0000${row.source.claimPaymentKey}`
+            : null,
+      },
+    ],
+    [
+      { name: 'organization', key: (row) => row.organizationId },
+      { name: 'claim', key: (row) => `${row.organizationId}\u0000${row.claimId}` },
+      { name: 'status', key: (row) => `${row.organizationId}\u0000${row.status}` },
+      {
+        name: 'text_waiting',
+        key: (row) => (row.text?.status === 'waiting' ? row.organizationId : null),
+      },
+    ],
+  );
+  readonly #audit = new Table<AuditRow>(
+    'audit_entry',
+    [],
+    [{ name: 'request', key: (row) => `${row.organizationId}\u0000${row.requestId}` }],
+  );
   readonly #remittances = new Table<RemittanceRecord>('remittance', [
     {
       name: 'payer_trace',
       key: (row) => `${row.organizationId}\u0000${row.payerId}\u0000${row.traceNumber}`,
     },
   ]);
-  readonly #claimPayments = new Table<ClaimPaymentRow>('claim_payment', [
-    { name: 'key', key: (row) => `${row.organizationId}\u0000${row.key}` },
-  ]);
+  readonly #claimPayments = new Table<ClaimPaymentRow>(
+    'claim_payment',
+    [{ name: 'key', key: (row) => `${row.organizationId}\u0000${row.key}` }],
+    [{ name: 'remittance', key: (row) => `${row.organizationId}\u0000${row.remittanceId}` }],
+  );
   readonly #events = new Table<EventRow>('gateway_event');
-  readonly #batchRuns = new Table<BatchRun>('batch_run', [
-    {
-      name: 'scheduled_day',
-      key: (row) =>
-        row.kind === 'scheduled' ? `${row.organizationId}\u0000${row.localDate}` : null,
-    },
-  ]);
+  readonly #batchRuns = new Table<BatchRun>(
+    'batch_run',
+    [
+      {
+        name: 'scheduled_day',
+        key: (row) =>
+          row.kind === 'scheduled' ? `${row.organizationId}\u0000${row.localDate}` : null,
+      },
+    ],
+    [{ name: 'organization', key: (row) => row.organizationId }],
+  );
 
   #auditSequence = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -148,16 +179,12 @@ export class InMemoryStorage implements StoragePort {
       members: {
         get: async (organizationId, id) => owned(this.#members.get(id), organizationId),
         insert: async (member) => this.#members.insert(member, undo),
-        update: async (member) => this.#members.update(this.#sameOwner(this.#members, member), undo),
+        update: async (member) =>
+          this.#members.update(this.#sameOwner(this.#members, member), undo),
         findByExternalId: async (organizationId, externalId) =>
           this.#members.findUnique('external_id', `${organizationId}\u0000${externalId}`) ?? null,
         list: async (organizationId, page) =>
-          pageAfter(
-            [...this.#members.values()]
-              .filter((member) => member.organizationId === organizationId)
-              .sort(byCreation),
-            page,
-          ),
+          pageAfter(this.#members.group('organization', organizationId).sort(byCreation), page),
       },
       claims: {
         get: async (organizationId, id) => owned(this.#claims.get(id), organizationId),
@@ -169,10 +196,7 @@ export class InMemoryStorage implements StoragePort {
             `${organizationId}\u0000${patientControlNumber}`,
           ) ?? null,
         listByMember: async (organizationId, memberId) =>
-          [...this.#claims.values()]
-            .filter((claim) => claim.organizationId === organizationId)
-            .filter((claim) => claim.memberId === memberId)
-            .sort(byCreation),
+          this.#claims.group('member', `${organizationId}\u0000${memberId}`).sort(byCreation),
       },
       requests: {
         get: async (organizationId, id) => owned(this.#requests.get(id), organizationId),
@@ -197,8 +221,8 @@ export class InMemoryStorage implements StoragePort {
             .sort(byCreation)
             .slice(0, query.limit),
         findTextsDue: async (organizationId, now, limit) =>
-          this.#requestsOf(organizationId, {})
-            .filter((request) => request.text?.status === 'waiting')
+          this.#requests
+            .group('text_waiting', organizationId)
             .filter((request) => (request.text?.notBefore.getTime() ?? 0) <= now.getTime())
             .sort(byCreation)
             .slice(0, limit),
@@ -215,9 +239,8 @@ export class InMemoryStorage implements StoragePort {
           return this.#audit.insert({ ...entry, sequence }, undo);
         },
         listForRequest: async (organizationId, requestId) =>
-          [...this.#audit.values()]
-            .filter((entry) => entry.organizationId === organizationId)
-            .filter((entry) => entry.requestId === requestId)
+          this.#audit
+            .group('request', `${organizationId}\u0000${requestId}`)
             .sort((a, b) => a.sequence - b.sequence),
       },
       remittances: {
@@ -231,9 +254,8 @@ export class InMemoryStorage implements StoragePort {
         findClaimPayment: async (organizationId, key) =>
           this.#claimPayments.findUnique('key', `${organizationId}\u0000${key}`) ?? null,
         listClaimPayments: async (organizationId, remittanceId) =>
-          [...this.#claimPayments.values()]
-            .filter((record) => record.organizationId === organizationId)
-            .filter((record) => record.remittanceId === remittanceId)
+          this.#claimPayments
+            .group('remittance', `${organizationId}\u0000${remittanceId}`)
             .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime()),
       },
       gatewayEvents: {
@@ -249,18 +271,27 @@ export class InMemoryStorage implements StoragePort {
           this.#batchRuns.findUnique('scheduled_day', `${organizationId}\u0000${localDate}`) ??
           null,
         latestScheduled: async (organizationId) =>
-          [...this.#batchRuns.values()]
-            .filter((run) => run.organizationId === organizationId && run.kind === 'scheduled')
+          this.#batchRuns
+            .group('organization', organizationId)
+            .filter((run) => run.kind === 'scheduled')
             .sort((a, b) => (a.localDate < b.localDate ? 1 : -1))[0] ?? null,
       },
     };
   }
 
+  /** The organization's requests that pass the filter, read through the narrowest index. */
   #requestsOf(organizationId: string, filter: PaymentRequestFilter): PaymentRequest[] {
     const statuses = filter.statuses ? new Set(filter.statuses) : null;
-    return [...this.#requests.values()].filter(
+    const candidates =
+      filter.claimId !== undefined
+        ? this.#requests.group('claim', `${organizationId}\u0000${filter.claimId}`)
+        : filter.statuses
+          ? filter.statuses.flatMap((status) =>
+              this.#requests.group('status', `${organizationId}\u0000${status}`),
+            )
+          : this.#requests.group('organization', organizationId);
+    return candidates.filter(
       (request) =>
-        request.organizationId === organizationId &&
         (filter.includeDeleted || request.deletedAt === null) &&
         (filter.memberId === undefined || request.memberId === filter.memberId) &&
         (filter.claimId === undefined || request.claimId === filter.claimId) &&

@@ -6,6 +6,12 @@ export interface UniqueIndex<Row> {
   readonly key: (row: Row) => string | null;
 }
 
+/** A lookup by a key many rows may share (an organization, a claim), so reads need no scan. */
+export interface GroupIndex<Row> {
+  readonly name: string;
+  readonly key: (row: Row) => string | null;
+}
+
 /** Undo steps of the unit of work in progress, run in reverse on rollback. */
 export type UndoLog = Array<() => void>;
 
@@ -17,10 +23,16 @@ export class Table<Row extends { readonly id: string }> {
   readonly #entity: string;
   readonly #rows = new Map<string, Row>();
   readonly #indexes: ReadonlyArray<{ rule: UniqueIndex<Row>; keys: Map<string, string> }>;
+  readonly #groups: ReadonlyArray<{ rule: GroupIndex<Row>; members: Map<string, Set<string>> }>;
 
-  constructor(entity: string, unique: ReadonlyArray<UniqueIndex<Row>> = []) {
+  constructor(
+    entity: string,
+    unique: ReadonlyArray<UniqueIndex<Row>> = [],
+    groups: ReadonlyArray<GroupIndex<Row>> = [],
+  ) {
     this.#entity = entity;
     this.#indexes = unique.map((rule) => ({ rule, keys: new Map<string, string>() }));
+    this.#groups = groups.map((rule) => ({ rule, members: new Map<string, Set<string>>() }));
   }
 
   get(id: string): Row | undefined {
@@ -35,6 +47,17 @@ export class Table<Row extends { readonly id: string }> {
 
   values(): IterableIterator<Row> {
     return this.#rows.values();
+  }
+
+  /** The rows whose group key is `key`, in the order they were first stored. */
+  group(indexName: string, key: string): Row[] {
+    const group = this.#groups.find((candidate) => candidate.rule.name === indexName);
+    if (!group) {
+      throw new Error(`${this.#entity} has no group index ${indexName}`);
+    }
+
+    const ids = group.members.get(key) ?? new Set<string>();
+    return [...ids].map((id) => this.#rows.get(id) as Row);
   }
 
   insert(row: Row, undo: UndoLog): Row {
@@ -127,6 +150,15 @@ export class Table<Row extends { readonly id: string }> {
         keys.set(key, row.id);
       }
     }
+
+    for (const { rule, members } of this.#groups) {
+      const key = rule.key(row);
+      if (key !== null) {
+        const ids = members.get(key) ?? new Set<string>();
+        ids.add(row.id);
+        members.set(key, ids);
+      }
+    }
   }
 
   #unindex(row: Row): void {
@@ -134,6 +166,15 @@ export class Table<Row extends { readonly id: string }> {
       const key = rule.key(row);
       if (key !== null && keys.get(key) === row.id) {
         keys.delete(key);
+      }
+    }
+
+    for (const { rule, members } of this.#groups) {
+      const key = rule.key(row);
+      const ids = key === null ? undefined : members.get(key);
+      ids?.delete(row.id);
+      if (key !== null && ids?.size === 0) {
+        members.delete(key);
       }
     }
   }

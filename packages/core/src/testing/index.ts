@@ -1,5 +1,29 @@
-export * from './fake-payment-gateway';
-export * from './fixtures';
-export * from './payment-gateway.contract';
-export * from './storage.contract';
-export * from './test-doubles';
+export { FakePaymentGateway } from './fake-payment-gateway';
+export {
+  ACTIVE_PAYOUT_ACCOUNT,
+  aClaim,
+  aClaimPayment,
+  aMember,
+  anAuditEntry,
+  anOrganization,
+  aPaymentRequest,
+  aRemittance,
+  T0,
+} from './fixtures';
+export {
+  describePaymentGatewayContract,
+  type PaymentGatewayHarness,
+  type SignedWebhook,
+} from './payment-gateway.contract';
+export {
+  describeStorageContract,
+  type StorageContractOptions,
+  type StorageHarness,
+} from './storage.contract';
+export {
+  type LogLine,
+  ManualClock,
+  RecordingLogger,
+  RecordingMessageSender,
+  SequentialIds,
+} from './test-doubles';
