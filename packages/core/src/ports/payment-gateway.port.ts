@@ -133,8 +133,6 @@ export interface InvoiceSpec {
   readonly description: string;
   /** The instant the invoice is due, chosen so that it reads as the right day to the member. */
   readonly dueAt: Date;
-  /** The organization's name as the member should see it. */
-  readonly merchantName: string;
   readonly idempotencyKey: string;
 }
 
@@ -160,6 +158,8 @@ export type InvoiceEventType =
 /**
  * A gateway event in core's own words. Invoice events carry the invoice as it was when the
  * event happened; when order matters, core reads the invoice back instead of trusting it.
+ * Gateways whose event payloads do not say whether a bank payment is in flight report
+ * `paymentInFlight: false` there; only `getInvoice` knows.
  */
 export type GatewayEvent =
   | (EventEnvelope & { readonly type: InvoiceEventType; readonly invoice: GatewayInvoice })

@@ -194,8 +194,13 @@ export class FakePaymentGateway implements PaymentGatewayPort {
     at: Date = this.#now(),
   ): { rawBody: string; signature: string } {
     const rawBody = JSON.stringify(event);
+    return { rawBody, signature: this.signature(rawBody, at) };
+  }
+
+  /** The signature header the fake sends with `rawBody` at `at`. */
+  signature(rawBody: string, at: Date = this.#now()): string {
     const timestamp = Math.floor(at.getTime() / 1000);
-    return { rawBody, signature: `t=${timestamp},v1=${sign(timestamp, rawBody)}` };
+    return `t=${timestamp},v1=${sign(timestamp, rawBody)}`;
   }
 
   createPayoutAccount(input: Parameters<PaymentGatewayPort['createPayoutAccount']>[0]) {
@@ -375,6 +380,7 @@ export class FakePaymentGateway implements PaymentGatewayPort {
         tags: { organizationId: input.organizationId, requestId: input.requestId },
       };
       this.#refunds.set(refund.id, refund);
+      this.#emit({ type: 'refund.updated', refund, accountId: null });
       return refund;
     });
   }

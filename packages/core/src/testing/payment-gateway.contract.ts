@@ -108,7 +108,6 @@ export function describePaymentGatewayContract(
         amount: AMOUNT,
         description: 'Co-pay for your visit on 2024-01-02',
         dueAt,
-        merchantName: 'Sample Clinic',
         idempotencyKey: `${requestId}:1`,
         ...overrides,
       };

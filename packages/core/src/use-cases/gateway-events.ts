@@ -5,7 +5,11 @@ import { asId, type OrganizationId } from '../domain/ids';
 import type { Organization } from '../domain/organization';
 import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
 import { auditEntry, canMove, transition } from '../domain/status-machine';
-import type { GatewayEvent, GatewayInvoice } from '../ports/payment-gateway.port';
+import {
+  type GatewayEvent,
+  type GatewayInvoice,
+  WebhookError,
+} from '../ports/payment-gateway.port';
 import type { UnitOfWork } from '../ports/storage.port';
 import {
   cancelLoaded,
@@ -42,8 +46,10 @@ export function handleWebhook(
 ): ResultAsync<WebhookOutcome, DomainError> {
   return context.gateway
     .verifyWebhook(input)
-    .mapErr(
-      (error) => new DomainError('WEBHOOK.INVALID', error.message, { kind: error.kind }, error),
+    .mapErr((error) =>
+      error instanceof WebhookError
+        ? new DomainError('WEBHOOK.INVALID', error.message, { kind: error.kind }, error)
+        : gatewayFailure(error),
     )
     .andThen((event) => applyGatewayEvent(context, event));
 }

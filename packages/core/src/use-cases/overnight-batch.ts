@@ -735,7 +735,6 @@ function invoiceSpec(run: Run, request: PaymentRequest, customerId: string): Inv
       request.description ?? `Amount you owe to ${organization.name} (${request.internalId})`,
     // Noon on the due day in the organization's zone reads as that same day in every US zone.
     dueAt: zonedInstant(due, 12, 0, organization.timeZone),
-    merchantName: organization.name,
     idempotencyKey: `mp:${request.id}:r${request.revision}`,
   };
 }

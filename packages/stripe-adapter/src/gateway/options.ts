@@ -1,0 +1,64 @@
+import type { ClockPort, LoggerPort } from '@memberpay/core';
+import type Stripe from 'stripe';
+import type { RetryPolicy } from './retry';
+
+/** Either a secret key, from which the gateway builds its own client, or a client of yours. */
+export type StripeCredentials =
+  | {
+      /** `sk_test_…`, `sk_live_…` or a restricted key (`rk_…`). */
+      readonly secretKey: string;
+      readonly stripe?: never;
+    }
+  | {
+      /**
+       * A stripe-node client you configured yourself. It should pin `Stripe.API_VERSION`;
+       * `api`, `maxNetworkRetries` and `timeoutMs` are then ignored.
+       */
+      readonly stripe: Stripe;
+      readonly secretKey?: never;
+    };
+
+export type StripePaymentGatewayOptions = StripeCredentials & {
+  /**
+   * Signing secrets (`whsec_…`) of the webhook endpoints that deliver to this gateway: the
+   * platform endpoint and the Connect endpoint each have their own. A delivery verifies when it
+   * matches any of them, which also lets a secret be rolled without downtime.
+   */
+  readonly webhookSecrets?: string | readonly string[];
+  /** How old a signature may be, in seconds. Default 300, as Stripe recommends; 0 disables. */
+  readonly webhookTolerance?: number;
+  /** Where the Stripe API is; set it to talk to the local simulator. Default api.stripe.com. */
+  readonly api?: {
+    readonly host: string;
+    readonly port: number;
+    readonly protocol: 'http' | 'https';
+  };
+  /** stripe-node's own retries of dropped connections, 5xx, 409 and lock timeouts. Default 2. */
+  readonly maxNetworkRetries?: number;
+  /** Per-request timeout in milliseconds. Default 80 000 (stripe-node's). */
+  readonly timeoutMs?: number;
+  /**
+   * Calls per second the gateway allows itself, spaced evenly. Default 23 for test keys and 90
+   * for live keys, a little under Stripe's limits of 25 and 100; 23 when a client is passed.
+   * `null` turns pacing off.
+   */
+  readonly maxRequestsPerSecond?: number | null;
+  /** Our retries of rate limits and in-flight idempotency keys; see `RetryPolicy`. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Receives ids, codes and Stripe request ids only. Default: says nothing. */
+  readonly logger?: LoggerPort;
+  /** The clock webhook signatures are aged against. Default: the system clock. */
+  readonly clock?: ClockPort;
+  /** Waits between retries and for the pacer; inject an instant one in tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1), for retry jitter; inject a fixed one in tests. */
+  readonly random?: () => number;
+};
+
+export const TEST_MODE_REQUESTS_PER_SECOND = 23;
+export const LIVE_MODE_REQUESTS_PER_SECOND = 90;
+
+export function defaultRequestsPerSecond(options: StripePaymentGatewayOptions): number {
+  const key = options.secretKey ?? '';
+  return /^(sk|rk)_live_/.test(key) ? LIVE_MODE_REQUESTS_PER_SECOND : TEST_MODE_REQUESTS_PER_SECOND;
+}
