@@ -8,7 +8,10 @@ export function median(values: readonly number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-export function printTable(title: string, rows: ReadonlyArray<Record<string, string | number>>): void {
+export function printTable(
+  title: string,
+  rows: ReadonlyArray<Record<string, string | number>>,
+): void {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const widths = columns.map((column) =>
     Math.max(column.length, ...rows.map((row) => String(row[column] ?? '').length)),

@@ -338,18 +338,30 @@ async function sendDrafts(
       return ok(undefined);
     }
 
+    // One member's requests go one after another, so the second finds the customer the first
+    // created instead of asking the gateway again.
+    const byMember = new Map<string, PaymentRequest[]>();
+    for (const request of claimed.value) {
+      byMember.set(request.memberId, [...(byMember.get(request.memberId) ?? []), request]);
+    }
+
     const failure = await inParallel(
-      claimed.value,
+      [...byMember.values()],
       run.context.options.concurrency,
-      async (request) => {
-        const outcome = await sendOne(run, request);
-        run.report.processed += 1;
-        run.onProgress?.({
-          organizationId: run.organization.id,
-          processed: run.report.processed,
-          sent: run.report.sent,
-        });
-        return outcome;
+      async (requests) => {
+        for (const request of requests) {
+          const outcome = await sendOne(run, request);
+          run.report.processed += 1;
+          run.onProgress?.({
+            organizationId: run.organization.id,
+            processed: run.report.processed,
+            sent: run.report.sent,
+          });
+          if (outcome.isErr()) {
+            return outcome;
+          }
+        }
+        return ok(undefined);
       },
     );
     if (failure) {

@@ -1,0 +1,371 @@
+/**
+ * `pnpm demo [file.835]`: the whole co-pay flow, end to end, printing each step.
+ *
+ * Runs on embedded defaults: the local Stripe simulator and an embedded PostgreSQL (PGlite) in
+ * `.memberpay/demo-db`. `DATABASE_URL` switches to a PostgreSQL server; `STRIPE_SECRET_KEY`
+ * (test mode) with `STRIPE_WEBHOOK_SECRET` switches to real Stripe with the same code.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  asId,
+  createMemberPayments,
+  formatMoney,
+  type MemberPayments,
+  type OrganizationId,
+  type PaymentRequest,
+  type PaymentRequestStatus,
+  type RemittanceInput,
+} from '@memberpay/core';
+import { parse835 } from '@memberpay/era-835';
+import { toRemittanceInput } from '@memberpay/era-835/memberpay';
+import { SingleBar } from 'cli-progress';
+import { type OpenedStripe, openStorage, openStripe } from '../shared/environment';
+import { createMatchingRecords } from '../shared/members-from-835';
+import { startWebhookEndpoint } from '../shared/webhook-endpoint';
+import { submitForm } from './browser';
+
+const SAMPLE = fileURLToPath(new URL('./sample-835.txt', import.meta.url));
+const file = process.argv[2] ?? SAMPLE;
+const say = (line = '') => console.log(line);
+const step = (number: number, title: string) => say(`\n${number}. ${title}`);
+
+const started = performance.now();
+const endpoint = await startWebhookEndpoint();
+const stripe = await openStripe(endpoint.url);
+const database = await openStorage('.memberpay/demo-db');
+const payments = createMemberPayments({ storage: database.storage, gateway: stripe.gateway });
+endpoint.serve(payments);
+
+try {
+  say('memberpay demo: collecting what members owe, from remittance to refund');
+  say(`  storage   ${database.where}`);
+  say(`  payments  ${stripe.where}`);
+  say(`  webhooks  ${endpoint.url} (raw body, signature verified)`);
+  await runDemo(payments, stripe);
+  say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+} finally {
+  await endpoint.close();
+  await stripe.close();
+  await database.close();
+}
+
+async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void> {
+  const organizationId = asId<'Organization'>(`org_demo_${Date.now().toString(36)}`);
+
+  step(1, 'An organization connects its payout account');
+  await sdk.organizations.create({
+    id: organizationId,
+    name: 'Riverside Family Clinic',
+    timeZone: 'America/New_York',
+  });
+  const link = (
+    await sdk.organizations.startPayoutOnboarding(organizationId, {
+      refreshUrl: 'https://clinic.example/payouts/refresh',
+      returnUrl: 'https://clinic.example/payouts/done',
+      email: 'billing@riverside.example',
+    })
+  )._unsafeUnwrap();
+  say(`   Created payout account ${link.accountId} (Express dashboard); onboarding link issued.`);
+  if (gateway.simulator) {
+    await submitForm(link.url, { business_name: 'Riverside Family Clinic' });
+    say('   Opened the onboarding page and submitted it, as the clinic owner would.');
+  } else {
+    say(`   Open this link to finish onboarding in Stripe test mode:\n   ${link.url}`);
+  }
+  const active = await waitFor('the payout account to become active', async () => {
+    const organization = (await sdk.organizations.get(organizationId))._unsafeUnwrap();
+    if (!gateway.simulator && organization.payoutAccount.state !== 'active') {
+      await sdk.organizations.refreshPayoutAccount(organizationId);
+    }
+    return organization.payoutAccount.state === 'active' ? organization : null;
+  });
+  say(
+    `   Stripe sent account.updated: payout account ${active.payoutAccount.state} ` +
+      `(charges ${active.payoutAccount.chargesEnabled ? 'enabled' : 'disabled'}, ` +
+      `nothing due).`,
+  );
+
+  step(2, 'Member payments and remittance automation are turned on');
+  await sdk.organizations.configure(organizationId, {
+    memberPaymentsEnabled: true,
+    generateFromRemittance: true,
+    daysUntilDue: 30,
+  });
+  say('   memberPaymentsEnabled: on, generateFromRemittance: on, 30 days to pay.');
+
+  step(3, `A remittance arrives: ${basename(file)}`);
+  const remittances = readRemittances(file);
+  const claimCount = remittances.reduce((total, r) => total + r.claimPayments.length, 0);
+  for (const remittance of remittances) {
+    say(
+      `   ${remittance.payerName ?? remittance.payerId}, trace ${remittance.traceNumber}: ` +
+        `${remittance.claimPayments.length} claim payments`,
+    );
+  }
+  const records = await createMatchingRecords(sdk, organizationId, remittances, {
+    withoutEmail: file === SAMPLE ? new Set(['Omar Hall']) : new Set(),
+  });
+  say(
+    `   The clinic's system already has ${records.members} members and ${records.claims} claims for them.`,
+  );
+  let created = 0;
+  for (const remittance of remittances) {
+    const report = (await sdk.remittances.ingest(organizationId, remittance))._unsafeUnwrap();
+    created += report.created.length;
+    for (const item of report.created) {
+      say(
+        `   + ${item.patientControlNumber}: draft for ${cents(item.amountMinor)}${item.hold ? ` (held: ${item.hold})` : ''}`,
+      );
+    }
+    for (const item of report.heldForReview) {
+      say(`   ! ${item.patientControlNumber}: held for review: ${item.reason}`);
+    }
+    for (const item of report.skipped) {
+      say(`   - ${item.patientControlNumber} (status ${item.statusCode}): ${item.reason}`);
+    }
+    for (const item of report.unmatched) {
+      say(`   ? ${item.patientControlNumber}: no matching claim`);
+    }
+  }
+  say(`   ${claimCount} claim payments read; ${created} requests created as drafts.`);
+
+  step(4, 'Staff create a request by hand, from a member’s claim');
+  const someone = [...records.memberOfClaim.values()][0];
+  if (someone) {
+    const visit = (
+      await sdk.claims.create(organizationId, {
+        memberId: someone,
+        patientControlNumber: `MANUAL-${Date.now().toString(36).toUpperCase()}`,
+        dateOfService: '2024-01-12',
+        chargeAmount: '120.00',
+      })
+    )._unsafeUnwrap();
+    const manual = (
+      await sdk.requests.create(organizationId, {
+        claimId: visit.id,
+        internalId: 'INV-2024-0112',
+        amount: '35.00',
+        description: 'Physical therapy visit, balance after insurance',
+        createdBy: 'front-desk',
+      })
+    )._unsafeUnwrap();
+    say(
+      `   ${manual.id}: ${formatMoney(manual.amount)} for claim ${visit.patientControlNumber} (draft).`,
+    );
+  }
+
+  step(5, 'The overnight batch sends the drafts as Stripe invoices');
+  const drafts = (await sdk.requests.list(organizationId, { statuses: ['draft'] }))._unsafeUnwrap();
+  const bar = new SingleBar({
+    format: '   sending [{bar}] {value}/{total}',
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 500,
+  });
+  bar.start(drafts.length, 0);
+  const batch = (
+    await sdk.batch.runNow(organizationId, { onProgress: ({ processed }) => bar.update(processed) })
+  )._unsafeUnwrap();
+  bar.update(drafts.length);
+  bar.stop();
+  say(
+    `   sent ${batch.sent}, held ${batch.heldCount}, failed ${batch.failedCount}; ` +
+      `${batch.gatewayCalls} gateway calls.`,
+  );
+  for (const held of batch.held) {
+    say(`   held ${held.requestId}: ${held.message}`);
+  }
+
+  step(6, 'Stripe’s webhooks reach the clinic’s endpoint');
+  await settle(gateway);
+  const sent = (await sdk.requests.list(organizationId, { statuses: ['sent'] }))._unsafeUnwrap();
+  say(`   invoice.finalized and invoice.sent for ${sent.length} invoices, verified and applied.`);
+
+  step(7, 'Members pay on the invoice page; staff cancel two requests');
+  const [byCard, byBank, unpaid] = sent;
+  if (byCard) {
+    await pay(sdk, gateway, organizationId, byCard, 'card');
+  }
+  if (byBank) {
+    await pay(sdk, gateway, organizationId, byBank, 'us_bank_account');
+  }
+  if (unpaid) {
+    const canceled = (
+      await sdk.requests.cancel(organizationId, unpaid.id, 'front-desk')
+    )._unsafeUnwrap();
+    say(`   Cancel ${unpaid.id} (unpaid): invoice voided, status ${canceled.status}.`);
+  }
+  if (byCard) {
+    const refunding = (
+      await sdk.requests.cancel(organizationId, byCard.id, 'front-desk')
+    )._unsafeUnwrap();
+    say(`   Cancel ${byCard.id} (paid): refund asked of Stripe, status ${refunding.status}.`);
+    const refunded = await waitForStatus(sdk, organizationId, byCard.id, ['refunded']);
+    say(`   Stripe confirmed the refund (refund.updated): status ${refunded.status}.`);
+  }
+
+  step(8, 'Where every request stands');
+  await settle(gateway);
+  await printTable(sdk, organizationId);
+  if (byCard) {
+    await printAuditTrail(sdk, organizationId, byCard.id);
+  }
+}
+
+function readRemittances(path: string): RemittanceInput[] {
+  const document = parse835(readFileSync(path));
+  const remittances: RemittanceInput[] = [];
+  for (const transaction of document.transactions) {
+    const mapped = toRemittanceInput(transaction);
+    if (mapped.isOk()) {
+      remittances.push(mapped.value);
+    } else {
+      say(`   skipped a transaction set: ${mapped.error.message}`);
+    }
+  }
+
+  if (remittances.length === 0) {
+    throw new Error(`${path} holds no 835 transaction set that can be ingested`);
+  }
+
+  return remittances;
+}
+
+async function pay(
+  sdk: MemberPayments,
+  gateway: OpenedStripe,
+  organizationId: OrganizationId,
+  request: PaymentRequest,
+  method: 'card' | 'us_bank_account',
+): Promise<void> {
+  const url = request.gateway.hostedInvoiceUrl as string;
+  const amount = formatMoney(request.amount);
+  if (!gateway.simulator) {
+    say(
+      `   Pay ${amount} at ${url} (${method === 'card' ? 'card 4242 4242 4242 4242' : 'bank account'}).`,
+    );
+  } else {
+    await submitForm(url, { method });
+  }
+
+  if (method === 'card') {
+    const paid = await waitForStatus(sdk, organizationId, request.id, ['paid']);
+    say(`   ${request.id}: the member paid ${amount} by card on the invoice page: ${paid.status}.`);
+    return;
+  }
+
+  const processing = await waitForStatus(sdk, organizationId, request.id, ['processing', 'paid']);
+  say(`   ${request.id}: the member paid ${amount} by bank account: ${processing.status} ...`);
+  const settled = await waitForStatus(sdk, organizationId, request.id, ['paid']);
+  say(`   ${request.id}: the bank payment settled: ${settled.status}.`);
+}
+
+async function waitForStatus(
+  sdk: MemberPayments,
+  organizationId: OrganizationId,
+  requestId: string,
+  statuses: readonly PaymentRequestStatus[],
+): Promise<PaymentRequest> {
+  return waitFor(`${requestId} to be ${statuses.join(' or ')}`, async () => {
+    const request = (await sdk.requests.get(organizationId, asId(requestId)))._unsafeUnwrap();
+    return statuses.includes(request.status) ? request : null;
+  });
+}
+
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | null>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null) {
+      return value;
+    }
+
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function settle(gateway: OpenedStripe): Promise<void> {
+  await gateway.simulator?.webhooks.drain();
+}
+
+async function printTable(sdk: MemberPayments, organizationId: OrganizationId): Promise<void> {
+  const requests = (
+    await sdk.requests.list(organizationId, { includeDeleted: true }, { limit: 500 })
+  )._unsafeUnwrap();
+  const rows = [];
+  for (const request of requests) {
+    const member = (await sdk.members.get(organizationId, request.memberId))._unsafeUnwrap();
+    const claim = (await sdk.claims.get(organizationId, request.claimId))._unsafeUnwrap();
+    rows.push({
+      member: member.name,
+      claim: claim.patientControlNumber,
+      'internal id': request.internalId,
+      amount: formatMoney(request.amount),
+      status: request.hold ? `${request.status} (${request.hold.code})` : request.status,
+    });
+  }
+  printRows(rows);
+}
+
+async function printAuditTrail(
+  sdk: MemberPayments,
+  organizationId: OrganizationId,
+  requestId: string,
+): Promise<void> {
+  const trail = (await sdk.requests.auditTrail(organizationId, asId(requestId)))._unsafeUnwrap();
+  say(`\n   Audit trail of ${requestId}:`);
+  for (const entry of trail) {
+    const move =
+      entry.from && entry.to && entry.from !== entry.to
+        ? `${entry.from} -> ${entry.to}`
+        : entry.action;
+    say(
+      `   ${entry.at.toISOString()}  ${move.padEnd(28)} ${describe(entry.actor)}: ${entry.reason}`,
+    );
+  }
+}
+
+function describe(actor: { kind: string } & Record<string, unknown>): string {
+  switch (actor.kind) {
+    case 'staff':
+      return `staff ${String(actor.userId)}`;
+    case 'batch':
+      return 'overnight batch';
+    case 'gateway_event':
+      return `Stripe ${String(actor.eventType)}`;
+    case 'remittance':
+      return 'remittance';
+    default:
+      return actor.kind;
+  }
+}
+
+function printRows(rows: ReadonlyArray<Record<string, string>>): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `   ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`;
+  say(line(columns));
+  say(line(widths.map((width) => '-'.repeat(width))));
+  for (const row of rows) {
+    say(line(columns.map((column) => row[column] ?? '')));
+  }
+}
+
+function cents(minor: number): string {
+  return formatMoney({ minor, currency: 'usd' } as Parameters<typeof formatMoney>[0]);
+}
