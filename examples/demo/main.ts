@@ -34,7 +34,7 @@ const step = (number: number, title: string) => say(`\n${number}. ${title}`);
 const started = performance.now();
 const endpoint = await startWebhookEndpoint();
 const stripe = await openStripe(endpoint.url);
-const database = await openStorage('.memberpay/demo-db');
+const database = await openStorage(process.env.MEMBERPAY_DATA_DIR ?? '.memberpay/demo-db');
 const payments = createMemberPayments({ storage: database.storage, gateway: stripe.gateway });
 endpoint.serve(payments);
 
@@ -165,6 +165,7 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 500,
+    stream: process.stdout,
   });
   bar.start(drafts.length, 0);
   const batch = (

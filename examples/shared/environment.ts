@@ -55,18 +55,22 @@ export interface OpenedStripe {
  * webhook endpoints (platform and Connect) delivering to `webhookUrl`.
  */
 export async function openStripe(webhookUrl: string): Promise<OpenedStripe> {
-  const secretKey = process.env.STRIPE_SECRET_KEY;
+  // A simulator started apart (`pnpm stripe-sim`) takes any test key.
+  const secretKey =
+    process.env.STRIPE_SECRET_KEY ??
+    (process.env.STRIPE_API_BASE ? 'sk_test_memberpay_local' : undefined);
   if (secretKey) {
     if (!secretKey.startsWith('sk_test_')) {
       throw new Error('STRIPE_SECRET_KEY must be a test-mode key (sk_test_...) for examples');
     }
 
     const webhookSecrets = (process.env.STRIPE_WEBHOOK_SECRET ?? '').split(',').filter(Boolean);
+    const api = apiFromEnvironment();
     return {
-      gateway: new StripePaymentGateway({ secretKey, webhookSecrets }),
-      stripe: new Stripe(secretKey),
+      gateway: new StripePaymentGateway({ secretKey, webhookSecrets, ...(api ? { api } : {}) }),
+      stripe: new Stripe(secretKey, api ?? {}),
       simulator: null,
-      where: 'Stripe (test mode)',
+      where: api ? `the Stripe API at ${process.env.STRIPE_API_BASE}` : 'Stripe (test mode)',
       close: async () => undefined,
     };
   }
@@ -89,5 +93,28 @@ export async function openStripe(webhookUrl: string): Promise<OpenedStripe> {
     simulator,
     where: `the local Stripe simulator at ${simulator.url}`,
     close: () => simulator.close(),
+  };
+}
+
+/**
+ * `STRIPE_API_BASE` points the gateway somewhere other than api.stripe.com, for example at a
+ * simulator started with `pnpm stripe-sim`.
+ */
+export function apiFromEnvironment(): {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+} | null {
+  const base = process.env.STRIPE_API_BASE;
+  if (!base) {
+    return null;
+  }
+
+  const url = new URL(base);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return {
+    host: url.hostname,
+    port: Number(url.port || (protocol === 'http' ? 80 : 443)),
+    protocol,
   };
 }

@@ -33,7 +33,11 @@ export async function createMatchingRecords(
       const key = claimPayment.memberIdentifier ?? `${last ?? ''}/${first ?? ''}`;
       let memberId = memberIds.get(key);
       if (memberId === undefined) {
-        const name = [first, last].filter(Boolean).map(titleCase).join(' ') || 'Member';
+        const name =
+          [first, last]
+            .filter((part): part is string => Boolean(part))
+            .map(titleCase)
+            .join(' ') || 'Member';
         const slug = name
           .toLowerCase()
           .replace(/[^a-z]+/g, '.')
