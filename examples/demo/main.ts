@@ -178,7 +178,7 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
       `${batch.gatewayCalls} gateway calls.`,
   );
   for (const held of batch.held) {
-    say(`   held ${held.requestId}: ${held.message}`);
+    say(`   held ${await label(sdk, organizationId, held.requestId)}: ${held.message}`);
   }
 
   step(6, 'Stripe’s webhooks reach the clinic’s endpoint');
@@ -198,15 +198,20 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     const canceled = (
       await sdk.requests.cancel(organizationId, unpaid.id, 'front-desk')
     )._unsafeUnwrap();
-    say(`   Cancel ${unpaid.id} (unpaid): invoice voided, status ${canceled.status}.`);
+    say(
+      `   Staff cancel ${await label(sdk, organizationId, unpaid.id)}, unpaid: ${canceled.status}.`,
+    );
   }
   if (byCard) {
     const refunding = (
       await sdk.requests.cancel(organizationId, byCard.id, 'front-desk')
     )._unsafeUnwrap();
-    say(`   Cancel ${byCard.id} (paid): refund asked of Stripe, status ${refunding.status}.`);
+    say(
+      `   Staff cancel ${await label(sdk, organizationId, byCard.id)}, paid: ` +
+        `refund asked of Stripe, ${refunding.status}.`,
+    );
     const refunded = await waitForStatus(sdk, organizationId, byCard.id, ['refunded']);
-    say(`   Stripe confirmed the refund (refund.updated): status ${refunded.status}.`);
+    say(`   Stripe confirmed the refund (refund.updated): ${refunded.status}.`);
   }
 
   step(8, 'Where every request stands');
@@ -245,6 +250,7 @@ async function pay(
 ): Promise<void> {
   const url = request.gateway.hostedInvoiceUrl as string;
   const amount = formatMoney(request.amount);
+  const who = await label(sdk, organizationId, request.id);
   if (!gateway.simulator) {
     say(
       `   Pay ${amount} at ${url} (${method === 'card' ? 'card 4242 4242 4242 4242' : 'bank account'}).`,
@@ -255,14 +261,26 @@ async function pay(
 
   if (method === 'card') {
     const paid = await waitForStatus(sdk, organizationId, request.id, ['paid']);
-    say(`   ${request.id}: the member paid ${amount} by card on the invoice page: ${paid.status}.`);
+    say(`   ${who} pays ${amount} by card on the invoice page: ${paid.status}.`);
     return;
   }
 
   const processing = await waitForStatus(sdk, organizationId, request.id, ['processing', 'paid']);
-  say(`   ${request.id}: the member paid ${amount} by bank account: ${processing.status} ...`);
+  say(`   ${who} pays ${amount} by bank account: ${processing.status} ...`);
   const settled = await waitForStatus(sdk, organizationId, request.id, ['paid']);
-  say(`   ${request.id}: the bank payment settled: ${settled.status}.`);
+  say(`   ... the bank payment settled a moment later: ${settled.status}.`);
+}
+
+/** "Ana Rivera (RFC-10001)": the member and the claim of a request, for people. */
+async function label(
+  sdk: MemberPayments,
+  organizationId: OrganizationId,
+  requestId: string,
+): Promise<string> {
+  const request = (await sdk.requests.get(organizationId, asId(requestId)))._unsafeUnwrap();
+  const member = (await sdk.members.get(organizationId, request.memberId))._unsafeUnwrap();
+  const claim = (await sdk.claims.get(organizationId, request.claimId))._unsafeUnwrap();
+  return `${member.name} (${claim.patientControlNumber})`;
 }
 
 async function waitForStatus(

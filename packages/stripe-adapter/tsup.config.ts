@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/simulator/index.ts'],
+  entry: ['src/index.ts', 'src/simulator/index.ts', 'src/simulator/cli.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -174,8 +174,23 @@ export {
 export type { MemberPaymentsOptions, StatusChange } from './use-cases/context';
 export type { WebhookOutcome } from './use-cases/gateway-events';
 export type { MoneyInput } from './use-cases/inputs';
+export type {
+  CreateClaimInput,
+  CreateMemberInput,
+  UpdateMemberInput,
+} from './use-cases/members-and-claims';
+export type {
+  CreateOrganizationInput,
+  OnboardingInput,
+  SettingsPatch,
+} from './use-cases/organizations';
 export type { BatchProgress, BatchReport, RunBatchOptions } from './use-cases/overnight-batch';
 export { dueDateFor, nextTextWindow } from './use-cases/overnight-batch';
+export type {
+  CreateRequestInput,
+  EditRequestInput,
+  ListRequestsQuery,
+} from './use-cases/payment-requests';
 export type { IngestOptions, IngestReport } from './use-cases/remittance-ingestion';
 export type { TickReport } from './use-cases/scheduler';
 export { scheduledInstant } from './use-cases/scheduler';

@@ -1,4 +1,4 @@
-import type { ClaimId, MemberId, OrganizationId, PaymentRequestId } from './domain/ids';
+import { asId } from './domain/ids';
 import type { RemittanceInput } from './domain/remittance';
 import { type ClockPort, systemClock } from './ports/clock.port';
 import { type IdGeneratorPort, randomIds } from './ports/id-generator.port';
@@ -86,66 +86,60 @@ export function createMemberPayments(dependencies: MemberPaymentsDependencies) {
   return {
     organizations: {
       create: (input: CreateOrganizationInput) => createOrganization(context, input),
-      get: (organizationId: OrganizationId) => getOrganization(context, organizationId),
-      configure: (organizationId: OrganizationId, settings: SettingsPatch) =>
-        configureOrganization(context, organizationId, settings),
-      startPayoutOnboarding: (organizationId: OrganizationId, input: OnboardingInput) =>
-        startPayoutOnboarding(context, organizationId, input),
-      refreshPayoutAccount: (organizationId: OrganizationId) =>
-        refreshPayoutAccount(context, organizationId),
+      get: (organizationId: string) => getOrganization(context, asId(organizationId)),
+      configure: (organizationId: string, settings: SettingsPatch) =>
+        configureOrganization(context, asId(organizationId), settings),
+      startPayoutOnboarding: (organizationId: string, input: OnboardingInput) =>
+        startPayoutOnboarding(context, asId(organizationId), input),
+      refreshPayoutAccount: (organizationId: string) =>
+        refreshPayoutAccount(context, asId(organizationId)),
     },
     members: {
-      create: (organizationId: OrganizationId, input: CreateMemberInput) =>
-        createMember(context, organizationId, input),
-      get: (organizationId: OrganizationId, memberId: MemberId) =>
-        getMember(context, organizationId, memberId),
-      update: (organizationId: OrganizationId, memberId: MemberId, patch: UpdateMemberInput) =>
-        updateMember(context, organizationId, memberId, patch),
+      create: (organizationId: string, input: CreateMemberInput) =>
+        createMember(context, asId(organizationId), input),
+      get: (organizationId: string, memberId: string) =>
+        getMember(context, asId(organizationId), asId(memberId)),
+      update: (organizationId: string, memberId: string, patch: UpdateMemberInput) =>
+        updateMember(context, asId(organizationId), asId(memberId), patch),
     },
     claims: {
-      create: (organizationId: OrganizationId, input: CreateClaimInput) =>
-        createClaim(context, organizationId, input),
-      get: (organizationId: OrganizationId, claimId: ClaimId) =>
-        getClaim(context, organizationId, claimId),
-      recordVisitPayment: (organizationId: OrganizationId, claimId: ClaimId, amount: MoneyInput) =>
-        recordVisitPayment(context, organizationId, claimId, amount),
+      create: (organizationId: string, input: CreateClaimInput) =>
+        createClaim(context, asId(organizationId), input),
+      get: (organizationId: string, claimId: string) =>
+        getClaim(context, asId(organizationId), asId(claimId)),
+      recordVisitPayment: (organizationId: string, claimId: string, amount: MoneyInput) =>
+        recordVisitPayment(context, asId(organizationId), asId(claimId), amount),
     },
     requests: {
-      create: (organizationId: OrganizationId, input: CreateRequestInput) =>
-        createRequest(context, organizationId, input),
-      get: (organizationId: OrganizationId, requestId: PaymentRequestId) =>
-        getRequest(context, organizationId, requestId),
-      list: (organizationId: OrganizationId, query?: ListRequestsQuery, page?: Page) =>
-        listRequests(context, organizationId, query, page),
-      edit: (
-        organizationId: OrganizationId,
-        requestId: PaymentRequestId,
-        input: EditRequestInput,
-      ) => editDraft(context, organizationId, requestId, input),
-      approve: (organizationId: OrganizationId, requestId: PaymentRequestId, by: string) =>
-        approveHeldRequest(context, organizationId, requestId, by),
-      retry: (organizationId: OrganizationId, requestId: PaymentRequestId, by: string) =>
-        retryFailedRequest(context, organizationId, requestId, by),
-      cancel: (organizationId: OrganizationId, requestId: PaymentRequestId, by: string) =>
-        cancelRequest(context, organizationId, requestId, by),
-      delete: (organizationId: OrganizationId, requestId: PaymentRequestId, by: string) =>
-        deleteRequest(context, organizationId, requestId, by),
-      auditTrail: (organizationId: OrganizationId, requestId: PaymentRequestId) =>
-        auditTrail(context, organizationId, requestId),
+      create: (organizationId: string, input: CreateRequestInput) =>
+        createRequest(context, asId(organizationId), input),
+      get: (organizationId: string, requestId: string) =>
+        getRequest(context, asId(organizationId), asId(requestId)),
+      list: (organizationId: string, query?: ListRequestsQuery, page?: Page) =>
+        listRequests(context, asId(organizationId), query, page),
+      edit: (organizationId: string, requestId: string, input: EditRequestInput) =>
+        editDraft(context, asId(organizationId), asId(requestId), input),
+      approve: (organizationId: string, requestId: string, by: string) =>
+        approveHeldRequest(context, asId(organizationId), asId(requestId), by),
+      retry: (organizationId: string, requestId: string, by: string) =>
+        retryFailedRequest(context, asId(organizationId), asId(requestId), by),
+      cancel: (organizationId: string, requestId: string, by: string) =>
+        cancelRequest(context, asId(organizationId), asId(requestId), by),
+      delete: (organizationId: string, requestId: string, by: string) =>
+        deleteRequest(context, asId(organizationId), asId(requestId), by),
+      auditTrail: (organizationId: string, requestId: string) =>
+        auditTrail(context, asId(organizationId), asId(requestId)),
     },
     remittances: {
-      ingest: (
-        organizationId: OrganizationId,
-        remittance: RemittanceInput,
-        options?: IngestOptions,
-      ) => ingestRemittance(context, organizationId, remittance, options),
+      ingest: (organizationId: string, remittance: RemittanceInput, options?: IngestOptions) =>
+        ingestRemittance(context, asId(organizationId), remittance, options),
     },
     batch: {
       /** Call from a scheduler every few minutes; see `tick`. */
       tick: (options?: Parameters<typeof tick>[1]) => tick(context, options),
       /** Runs one organization's batch now, by hand; drafts created until now go out. */
-      runNow: (organizationId: OrganizationId, options?: RunBatchOptions) =>
-        runBatch(context, organizationId, options),
+      runNow: (organizationId: string, options?: RunBatchOptions) =>
+        runBatch(context, asId(organizationId), options),
     },
     webhooks: {
       /** Verify and apply a webhook: pass the raw body exactly as received. */

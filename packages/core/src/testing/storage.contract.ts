@@ -42,6 +42,23 @@ const ORG_B = asId<'Organization'>('org_b');
 const LATER = new Date(T0.getTime() + 60_000);
 
 /**
+ * A request of ORG_A or ORG_B for the member and claim the seed gives that organization: a
+ * request never names another organization's member or claim, nor one that does not exist.
+ */
+function aRequestOf(
+  organizationId: OrganizationId,
+  overrides: Partial<PaymentRequest> = {},
+): PaymentRequest {
+  const own = organizationId === ORG_A ? 'a' : 'b';
+  return aPaymentRequest({
+    organizationId,
+    memberId: asId(`mem_${own}`),
+    claimId: asId(`clm_${own}`),
+    ...overrides,
+  });
+}
+
+/**
  * The behaviour every storage adapter must show. Run it with a harness factory:
  * `describeStorageContract('in-memory', async () => ({ storage, reset, close }))`.
  */
@@ -154,7 +171,9 @@ export function describeStorageContract(
 
       test('a patient control number is unique within an organization', async () => {
         const again = await failure((tx) =>
-          tx.claims.insert(aClaim({ id: asId('clm_a2'), organizationId: ORG_A })),
+          tx.claims.insert(
+            aClaim({ id: asId('clm_a2'), organizationId: ORG_A, memberId: asId('mem_a') }),
+          ),
         );
         const found = await value((tx) => tx.claims.findByPatientControlNumber(ORG_B, 'PCN-1001'));
         const listed = await value((tx) => tx.claims.listByMember(ORG_A, asId('mem_a')));
@@ -200,9 +219,8 @@ export function describeStorageContract(
       test('one request per invoice, one per claim payment', async () => {
         await value((tx) =>
           tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_inv_1'),
-              organizationId: ORG_A,
               status: 'sent',
               gateway: { ...aPaymentRequest().gateway, invoiceId: 'in_1' },
             }),
@@ -210,9 +228,8 @@ export function describeStorageContract(
         );
         const sameInvoice = await failure((tx) =>
           tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_inv_2'),
-              organizationId: ORG_A,
               gateway: { ...aPaymentRequest().gateway, invoiceId: 'in_1' },
             }),
           ),
@@ -222,15 +239,9 @@ export function describeStorageContract(
           remittanceId: asId('rem_1'),
           claimPaymentKey: 'k1',
         };
-        await value((tx) =>
-          tx.requests.insert(
-            aPaymentRequest({ id: asId('req_k1'), organizationId: ORG_A, source }),
-          ),
-        );
+        await value((tx) => tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_k1'), source })));
         const sameClaimPayment = await failure((tx) =>
-          tx.requests.insert(
-            aPaymentRequest({ id: asId('req_k2'), organizationId: ORG_A, source }),
-          ),
+          tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_k2'), source })),
         );
 
         expect(sameInvoice.code).toBe('STORAGE.DUPLICATE');
@@ -291,24 +302,21 @@ export function describeStorageContract(
       test('claimable: drafts before the cutoff, not held for staff, not tried in this run', async () => {
         await value(async (tx) => {
           await tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_review'),
-              organizationId: ORG_A,
               createdAt: new Date(T0.getTime() + 3),
               hold: { code: 'needs_review', message: 'mismatch', since: T0 },
             }),
           );
           await tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_late'),
-              organizationId: ORG_A,
               createdAt: new Date(T0.getTime() + 120_000),
             }),
           );
           await tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_tried'),
-              organizationId: ORG_A,
               createdAt: new Date(T0.getTime() + 4),
               sendAttempt: {
                 revision: 1,
@@ -322,9 +330,8 @@ export function describeStorageContract(
             }),
           );
           await tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_expired'),
-              organizationId: ORG_A,
               status: 'sending',
               createdAt: new Date(T0.getTime() + 5),
               sendAttempt: {
@@ -339,9 +346,8 @@ export function describeStorageContract(
             }),
           );
           await tx.requests.insert(
-            aPaymentRequest({
+            aRequestOf(ORG_A, {
               id: asId('req_leased'),
-              organizationId: ORG_A,
               status: 'sending',
               createdAt: new Date(T0.getTime() + 6),
               sendAttempt: {
@@ -515,7 +521,7 @@ export function describeStorageContract(
     describe('units of work', () => {
       test('an err result rolls back everything the unit wrote', async () => {
         const outcome = await harness.storage.transaction(async (tx) => {
-          await tx.requests.insert(aPaymentRequest({ id: asId('req_new'), organizationId: ORG_A }));
+          await tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_new') }));
           await tx.audit.append(anAuditEntry({ id: asId('aud_new'), organizationId: ORG_A }));
           const member = await tx.members.get(ORG_A, asId('mem_a'));
           await tx.members.update({ ...member!, name: 'Changed' });
@@ -530,7 +536,7 @@ export function describeStorageContract(
 
       test('a storage error part way rolls back the earlier writes', async () => {
         const error = await failure(async (tx) => {
-          await tx.requests.insert(aPaymentRequest({ id: asId('req_new'), organizationId: ORG_A }));
+          await tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_new') }));
           await tx.organizations.insert(anOrganization({ id: ORG_A }));
         });
 
@@ -540,7 +546,7 @@ export function describeStorageContract(
 
       test('an exception rolls back and is rethrown', async () => {
         const attempt = harness.storage.transaction(async (tx) => {
-          await tx.requests.insert(aPaymentRequest({ id: asId('req_new'), organizationId: ORG_A }));
+          await tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_new') }));
           throw new Error('bug');
         });
 
@@ -591,9 +597,8 @@ export function describeStorageContract(
         await value(async (tx) => {
           for (let index = 0; index < 20; index += 1) {
             await tx.requests.insert(
-              aPaymentRequest({
+              aRequestOf(ORG_B, {
                 id: asId(`req_bulk_${String(index).padStart(2, '0')}`),
-                organizationId: ORG_B,
                 createdAt: new Date(T0.getTime() - 1000 + index),
               }),
             );
@@ -670,11 +675,8 @@ function sendingBy(request: PaymentRequest, owner: string): PaymentRequest {
 }
 
 function fullRequest(): PaymentRequest {
-  return aPaymentRequest({
+  return aRequestOf(ORG_A, {
     id: asId('req_full'),
-    organizationId: ORG_A,
-    memberId: asId('mem_a'),
-    claimId: asId('clm_a'),
     status: 'refund_pending',
     source: { kind: 'remittance', remittanceId: asId('rem_1'), claimPaymentKey: 'P|T|C|7|1' },
     hold: { code: 'no_delivery_channel', message: 'no email', since: T0 },
@@ -741,33 +743,20 @@ async function seedTwoOrganizations(storage: StoragePort): Promise<void> {
         patientControlNumber: 'PCN-B-ONLY',
       }),
     );
-    const base = { memberId: asId<'Member'>('mem_a'), claimId: asId<'Claim'>('clm_a') };
+    await tx.requests.insert(aRequestOf(ORG_A, { id: asId('req_a1') }));
     await tx.requests.insert(
-      aPaymentRequest({ ...base, id: asId('req_a1'), organizationId: ORG_A }),
+      aRequestOf(ORG_A, { id: asId('req_a2'), createdAt: new Date(T0.getTime() + 1) }),
     );
     await tx.requests.insert(
-      aPaymentRequest({
-        ...base,
-        id: asId('req_a2'),
-        organizationId: ORG_A,
-        createdAt: new Date(T0.getTime() + 1),
-      }),
-    );
-    await tx.requests.insert(
-      aPaymentRequest({
-        ...base,
+      aRequestOf(ORG_A, {
         id: asId('req_a3'),
-        organizationId: ORG_A,
         status: 'sent',
         createdAt: new Date(T0.getTime() + 2),
       }),
     );
     await tx.requests.insert(
-      aPaymentRequest({
+      aRequestOf(ORG_B, {
         id: asId('req_b1'),
-        organizationId: ORG_B,
-        memberId: asId('mem_b'),
-        claimId: asId('clm_b'),
         text: { status: 'waiting', notBefore: T0, sentAt: null, messageId: null, error: null },
       }),
     );

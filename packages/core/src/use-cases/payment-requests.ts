@@ -16,7 +16,7 @@ import {
   type PaymentRequestStatus,
 } from '../domain/payment-request';
 import { auditEntry, transition } from '../domain/status-machine';
-import type { Page, UnitOfWork } from '../ports/storage.port';
+import type { Page, PaymentRequestFilter, UnitOfWork } from '../ports/storage.port';
 import { announce, type Context, transitionContext, validate } from './context';
 import { actorIdSchema, type MoneyInput, moneyInputSchema, toMoney } from './inputs';
 import { loadClaim } from './members-and-claims';
@@ -362,8 +362,8 @@ export function getRequest(
 }
 
 export interface ListRequestsQuery {
-  readonly memberId?: MemberId;
-  readonly claimId?: ClaimId;
+  readonly memberId?: string;
+  readonly claimId?: string;
   readonly statuses?: readonly PaymentRequestStatus[];
   readonly includeDeleted?: boolean;
 }
@@ -374,8 +374,14 @@ export function listRequests(
   query: ListRequestsQuery = {},
   page: Page = { limit: 100 },
 ): ResultAsync<PaymentRequest[], DomainError> {
+  const filter: PaymentRequestFilter = {
+    ...(query.statuses === undefined ? {} : { statuses: query.statuses }),
+    ...(query.includeDeleted === undefined ? {} : { includeDeleted: query.includeDeleted }),
+    ...(query.memberId === undefined ? {} : { memberId: asId<'Member'>(query.memberId) }),
+    ...(query.claimId === undefined ? {} : { claimId: asId<'Claim'>(query.claimId) }),
+  };
   return context.storage.transaction(async (tx) =>
-    ok(await tx.requests.list(organizationId, query, page)),
+    ok(await tx.requests.list(organizationId, filter, page)),
   );
 }
 

@@ -86,7 +86,6 @@ function specFor(
     amount: money(5000),
     description: 'Co-pay for your visit on 2024-01-02',
     dueAt: new Date(context.harness.now().getTime() + 30 * 86_400_000),
-    merchantName: 'Sample Clinic',
     idempotencyKey: `${requestId}:${overrides.revision ?? 1}`,
     ...overrides,
   };
