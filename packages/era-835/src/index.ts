@@ -1,1 +1,35 @@
-export {};
+export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
+export type {
+  Address,
+  Adjustment,
+  AmountOf,
+  ClaimName,
+  ClaimPayment,
+  Contact,
+  Delimiters,
+  FunctionalGroupEnvelope,
+  InterchangeEnvelope,
+  Party,
+  PatientResponsibility,
+  Payment,
+  Procedure,
+  ProviderAdjustment,
+  Reference,
+  Remark,
+  SegmentPosition,
+  ServiceLine,
+  Trace,
+  Transaction,
+  TransactionHeader,
+} from './model';
+export {
+  type Era835Document,
+  type Era835Event,
+  type Era835Input,
+  parse835,
+  type StreamOptions,
+  type SummarizeOptions,
+  stream835,
+  summarize835,
+} from './parse';
+export type { Era835Stats } from './reader';

@@ -126,6 +126,10 @@ export class InMemoryStorage implements StoragePort {
 
   #auditSequence = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Inverse steps of the unit of work running now; units run one at a time. */
+  #undo: UndoLog = [];
+  /** One set of repositories serves every unit of work, since they never overlap. */
+  readonly #repositories: UnitOfWork = this.#unitOfWork();
 
   transaction<T, E extends DomainError>(
     work: (tx: UnitOfWork) => Promise<Result<T, E>>,
@@ -138,15 +142,15 @@ export class InMemoryStorage implements StoragePort {
   async #run<T, E extends DomainError>(
     work: (tx: UnitOfWork) => Promise<Result<T, E>>,
   ): Promise<Result<T, E | DomainError>> {
-    const undo: UndoLog = [];
+    this.#undo = [];
     const rollback = () => {
-      for (const step of undo.reverse()) {
+      for (const step of this.#undo.reverse()) {
         step();
       }
     };
 
     try {
-      const result = await work(this.#unitOfWork(undo));
+      const result = await work(this.#repositories);
       if (result.isErr()) {
         rollback();
       }
@@ -162,12 +166,12 @@ export class InMemoryStorage implements StoragePort {
     }
   }
 
-  #unitOfWork(undo: UndoLog): UnitOfWork {
+  #unitOfWork(): UnitOfWork {
     return {
       organizations: {
         get: async (id) => this.#organizations.get(id) ?? null,
-        insert: async (organization) => this.#organizations.insert(organization, undo),
-        update: async (organization) => this.#organizations.update(organization, undo),
+        insert: async (organization) => this.#organizations.insert(organization, this.#undo),
+        update: async (organization) => this.#organizations.update(organization, this.#undo),
         findByPayoutAccount: async (accountId) =>
           this.#organizations.findUnique('payout_account', accountId) ?? null,
         list: async (page) =>
@@ -178,9 +182,9 @@ export class InMemoryStorage implements StoragePort {
       },
       members: {
         get: async (organizationId, id) => owned(this.#members.get(id), organizationId),
-        insert: async (member) => this.#members.insert(member, undo),
+        insert: async (member) => this.#members.insert(member, this.#undo),
         update: async (member) =>
-          this.#members.update(this.#sameOwner(this.#members, member), undo),
+          this.#members.update(this.#sameOwner(this.#members, member), this.#undo),
         findByExternalId: async (organizationId, externalId) =>
           this.#members.findUnique('external_id', `${organizationId}\u0000${externalId}`) ?? null,
         list: async (organizationId, page) =>
@@ -188,8 +192,9 @@ export class InMemoryStorage implements StoragePort {
       },
       claims: {
         get: async (organizationId, id) => owned(this.#claims.get(id), organizationId),
-        insert: async (claim) => this.#claims.insert(claim, undo),
-        update: async (claim) => this.#claims.update(this.#sameOwner(this.#claims, claim), undo),
+        insert: async (claim) => this.#claims.insert(claim, this.#undo),
+        update: async (claim) =>
+          this.#claims.update(this.#sameOwner(this.#claims, claim), this.#undo),
         findByPatientControlNumber: async (organizationId, patientControlNumber) =>
           this.#claims.findUnique(
             'patient_control_number',
@@ -200,12 +205,12 @@ export class InMemoryStorage implements StoragePort {
       },
       requests: {
         get: async (organizationId, id) => owned(this.#requests.get(id), organizationId),
-        insert: async (request) => this.#requests.insert(request, undo),
+        insert: async (request) => this.#requests.insert(request, this.#undo),
         update: async (request) =>
-          this.#requests.update(this.#sameOwner(this.#requests, request), undo),
+          this.#requests.update(this.#sameOwner(this.#requests, request), this.#undo),
         remove: async (request) => {
-          this.#requests.update(this.#sameOwner(this.#requests, request), undo);
-          this.#requests.remove(request.id, undo);
+          this.#requests.update(this.#sameOwner(this.#requests, request), this.#undo);
+          this.#requests.remove(request.id, this.#undo);
         },
         list: async (organizationId, filter, page) =>
           pageAfter(this.#requestsOf(organizationId, filter).sort(byCreation), page),
@@ -231,12 +236,12 @@ export class InMemoryStorage implements StoragePort {
         append: async (entry) => {
           this.#auditSequence += 1;
           const sequence = this.#auditSequence;
-          undo.push(() => {
+          this.#undo.push(() => {
             if (this.#auditSequence === sequence) {
               this.#auditSequence -= 1;
             }
           });
-          return this.#audit.insert({ ...entry, sequence }, undo);
+          return this.#audit.insert({ ...entry, sequence }, this.#undo);
         },
         listForRequest: async (organizationId, requestId) =>
           this.#audit
@@ -244,13 +249,13 @@ export class InMemoryStorage implements StoragePort {
             .sort((a, b) => a.sequence - b.sequence),
       },
       remittances: {
-        insert: async (remittance) => this.#remittances.insert(remittance, undo),
+        insert: async (remittance) => this.#remittances.insert(remittance, this.#undo),
         findByTrace: async (organizationId, payerId, traceNumber) =>
           this.#remittances.findUnique(
             'payer_trace',
             `${organizationId}\u0000${payerId}\u0000${traceNumber}`,
           ) ?? null,
-        insertClaimPayment: async (record) => this.#claimPayments.insert(record, undo),
+        insertClaimPayment: async (record) => this.#claimPayments.insert(record, this.#undo),
         findClaimPayment: async (organizationId, key) =>
           this.#claimPayments.findUnique('key', `${organizationId}\u0000${key}`) ?? null,
         listClaimPayments: async (organizationId, remittanceId) =>
@@ -260,13 +265,14 @@ export class InMemoryStorage implements StoragePort {
       },
       gatewayEvents: {
         record: async (event) => {
-          this.#events.insert({ ...event, id: event.eventId }, undo);
+          this.#events.insert({ ...event, id: event.eventId }, this.#undo);
         },
         has: async (eventId) => this.#events.get(eventId) !== undefined,
       },
       batchRuns: {
-        insert: async (run) => this.#batchRuns.insert(run, undo),
-        update: async (run) => this.#batchRuns.update(this.#sameOwner(this.#batchRuns, run), undo),
+        insert: async (run) => this.#batchRuns.insert(run, this.#undo),
+        update: async (run) =>
+          this.#batchRuns.update(this.#sameOwner(this.#batchRuns, run), this.#undo),
         findScheduled: async (organizationId, localDate) =>
           this.#batchRuns.findUnique('scheduled_day', `${organizationId}\u0000${localDate}`) ??
           null,

@@ -1,19 +1,23 @@
 import { StorageError } from '@memberpay/core';
 
-/** A uniqueness rule: rows whose key is not null must all have different keys. */
-export interface UniqueIndex<Row> {
-  readonly name: string;
-  readonly key: (row: Row) => string | null;
-}
-
-/** A lookup by a key many rows may share (an organization, a claim), so reads need no scan. */
-export interface GroupIndex<Row> {
+/**
+ * A lookup by a key computed from a row. A unique index refuses two rows with the same key;
+ * a group index finds every row sharing a key (an organization, a claim) without a scan.
+ * Rows whose key is null are left out of the index.
+ */
+export interface IndexRule<Row> {
   readonly name: string;
   readonly key: (row: Row) => string | null;
 }
 
 /** Undo steps of the unit of work in progress, run in reverse on rollback. */
 export type UndoLog = Array<() => void>;
+
+interface Index<Row> {
+  readonly rule: IndexRule<Row>;
+  readonly unique: boolean;
+  readonly entries: Map<string, Set<string>>;
+}
 
 /**
  * Rows of one kind, with the uniqueness rules and optimistic version checks PostgreSQL
@@ -22,17 +26,20 @@ export type UndoLog = Array<() => void>;
 export class Table<Row extends { readonly id: string }> {
   readonly #entity: string;
   readonly #rows = new Map<string, Row>();
-  readonly #indexes: ReadonlyArray<{ rule: UniqueIndex<Row>; keys: Map<string, string> }>;
-  readonly #groups: ReadonlyArray<{ rule: GroupIndex<Row>; members: Map<string, Set<string>> }>;
+  readonly #indexes: ReadonlyArray<Index<Row>>;
+  readonly #byName: ReadonlyMap<string, Index<Row>>;
 
   constructor(
     entity: string,
-    unique: ReadonlyArray<UniqueIndex<Row>> = [],
-    groups: ReadonlyArray<GroupIndex<Row>> = [],
+    unique: ReadonlyArray<IndexRule<Row>> = [],
+    groups: ReadonlyArray<IndexRule<Row>> = [],
   ) {
     this.#entity = entity;
-    this.#indexes = unique.map((rule) => ({ rule, keys: new Map<string, string>() }));
-    this.#groups = groups.map((rule) => ({ rule, members: new Map<string, Set<string>>() }));
+    this.#indexes = [
+      ...unique.map((rule) => ({ rule, unique: true, entries: new Map<string, Set<string>>() })),
+      ...groups.map((rule) => ({ rule, unique: false, entries: new Map<string, Set<string>>() })),
+    ];
+    this.#byName = new Map(this.#indexes.map((index) => [index.rule.name, index]));
   }
 
   get(id: string): Row | undefined {
@@ -40,8 +47,8 @@ export class Table<Row extends { readonly id: string }> {
   }
 
   findUnique(indexName: string, key: string): Row | undefined {
-    const index = this.#indexes.find((candidate) => candidate.rule.name === indexName);
-    const id = index?.keys.get(key);
+    const ids = this.#index(indexName).entries.get(key);
+    const id = ids?.values().next().value;
     return id === undefined ? undefined : this.#rows.get(id);
   }
 
@@ -49,15 +56,10 @@ export class Table<Row extends { readonly id: string }> {
     return this.#rows.values();
   }
 
-  /** The rows whose group key is `key`, in the order they were first stored. */
+  /** The rows whose group key is `key`. */
   group(indexName: string, key: string): Row[] {
-    const group = this.#groups.find((candidate) => candidate.rule.name === indexName);
-    if (!group) {
-      throw new Error(`${this.#entity} has no group index ${indexName}`);
-    }
-
-    const ids = group.members.get(key) ?? new Set<string>();
-    return [...ids].map((id) => this.#rows.get(id) as Row);
+    const ids = this.#index(indexName).entries.get(key);
+    return ids ? [...ids].map((id) => this.#rows.get(id) as Row) : [];
   }
 
   insert(row: Row, undo: UndoLog): Row {
@@ -65,8 +67,7 @@ export class Table<Row extends { readonly id: string }> {
       throw new StorageError('duplicate', this.#entity, `${this.#entity} ${row.id} already exists`);
     }
 
-    this.#checkUnique(row);
-    this.#put(row, undo);
+    this.#put(row, undefined, undo);
     return row;
   }
 
@@ -90,8 +91,7 @@ export class Table<Row extends { readonly id: string }> {
     }
 
     const next = { ...row, version: row.version + 1 };
-    this.#checkUnique(next);
-    this.#put(next, undo);
+    this.#put(next, stored, undo);
     return next;
   }
 
@@ -102,79 +102,79 @@ export class Table<Row extends { readonly id: string }> {
       return;
     }
 
-    this.#unindex(stored);
+    this.#reindex(stored, undefined);
     this.#rows.delete(id);
     undo.push(() => {
       this.#rows.set(id, stored);
-      this.#index(stored);
+      this.#reindex(undefined, stored);
     });
   }
 
-  #checkUnique(row: Row): void {
-    for (const { rule, keys } of this.#indexes) {
-      const key = rule.key(row);
-      const holder = key === null ? undefined : keys.get(key);
-      if (holder !== undefined && holder !== row.id) {
-        throw new StorageError(
-          'duplicate',
-          this.#entity,
-          `${this.#entity} ${row.id} breaks the uniqueness rule ${rule.name}`,
-        );
-      }
+  #index(name: string): Index<Row> {
+    const index = this.#byName.get(name);
+    if (!index) {
+      throw new Error(`${this.#entity} has no index ${name}`);
     }
+
+    return index;
   }
 
-  #put(row: Row, undo: UndoLog): void {
-    const previous = this.#rows.get(row.id);
-    if (previous) {
-      this.#unindex(previous);
-    }
-
+  #put(row: Row, previous: Row | undefined, undo: UndoLog): void {
+    this.#checkUnique(row, previous);
+    this.#reindex(previous, row);
     this.#rows.set(row.id, row);
-    this.#index(row);
     undo.push(() => {
-      this.#unindex(row);
+      this.#reindex(row, previous);
       if (previous) {
         this.#rows.set(row.id, previous);
-        this.#index(previous);
       } else {
         this.#rows.delete(row.id);
       }
     });
   }
 
-  #index(row: Row): void {
-    for (const { rule, keys } of this.#indexes) {
-      const key = rule.key(row);
-      if (key !== null) {
-        keys.set(key, row.id);
+  #checkUnique(row: Row, previous: Row | undefined): void {
+    for (const index of this.#indexes) {
+      const key = index.unique ? index.rule.key(row) : null;
+      if (key === null || (previous && index.rule.key(previous) === key)) {
+        continue;
       }
-    }
 
-    for (const { rule, members } of this.#groups) {
-      const key = rule.key(row);
-      if (key !== null) {
-        const ids = members.get(key) ?? new Set<string>();
-        ids.add(row.id);
-        members.set(key, ids);
+      if (index.entries.has(key)) {
+        throw new StorageError(
+          'duplicate',
+          this.#entity,
+          `${this.#entity} ${row.id} breaks the uniqueness rule ${index.rule.name}`,
+        );
       }
     }
   }
 
-  #unindex(row: Row): void {
-    for (const { rule, keys } of this.#indexes) {
-      const key = rule.key(row);
-      if (key !== null && keys.get(key) === row.id) {
-        keys.delete(key);
+  /** Moves a row's index entries from the keys of `before` to those of `after`. */
+  #reindex(before: Row | undefined, after: Row | undefined): void {
+    const id = (after ?? before)?.id as string;
+    for (const { rule, entries } of this.#indexes) {
+      const from = before ? rule.key(before) : null;
+      const to = after ? rule.key(after) : null;
+      if (from === to) {
+        continue;
       }
-    }
 
-    for (const { rule, members } of this.#groups) {
-      const key = rule.key(row);
-      const ids = key === null ? undefined : members.get(key);
-      ids?.delete(row.id);
-      if (key !== null && ids?.size === 0) {
-        members.delete(key);
+      if (from !== null) {
+        const ids = entries.get(from);
+        ids?.delete(id);
+        if (ids?.size === 0) {
+          entries.delete(from);
+        }
+      }
+
+      if (to !== null) {
+        const ids = entries.get(to);
+        if (ids) {
+          ids.add(id);
+        } else {
+          entries.set(to, new Set([id]));
+        }
       }
     }
   }

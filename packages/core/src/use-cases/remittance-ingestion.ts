@@ -310,21 +310,40 @@ async function ingestClaimPayment(
   correctedLater: boolean,
 ): Promise<Result<void, DomainError>> {
   const key = claimPaymentKey(ingestion.remittance, claimPayment);
-  const planned = await ingestion.context.storage.transaction(async (tx) =>
-    ok(await plan(ingestion, tx, claimPayment, key, correctedLater)),
-  );
-  if (planned.isErr()) {
-    return err(planned.error);
-  }
+  const announcements: Array<() => void> = [];
 
-  if (ingestion.dryRun) {
-    report(ingestion, claimPayment, key, planned.value, null);
+  // Plans that need no gateway call are decided and written in one unit of work.
+  const local = await ingestion.context.storage.transaction(async (tx) => {
+    const planned = await plan(ingestion, tx, claimPayment, key, correctedLater);
+    if (ingestion.dryRun || GATEWAY_PLANS.has(planned.kind)) {
+      return ok({ planned, requestId: null as string | null, done: false });
+    }
+
+    const written = await executeLocally(ingestion, tx, claimPayment, key, planned, announcements);
+    return written.map((requestId) => ({ planned, requestId, done: true }));
+  });
+  if (local.isErr() && local.error.code === 'STORAGE.DUPLICATE') {
+    // Another delivery of the same claim payment got there first.
+    report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
     return ok(undefined);
   }
 
-  const executed = await execute(ingestion, claimPayment, key, planned.value);
+  if (local.isErr()) {
+    return err(local.error);
+  }
+
+  for (const announcement of announcements) {
+    announcement();
+  }
+
+  const { planned, done } = local.value;
+  if (ingestion.dryRun || done) {
+    report(ingestion, claimPayment, key, planned, local.value.requestId);
+    return ok(undefined);
+  }
+
+  const executed = await executeWithGateway(ingestion, claimPayment, key, planned);
   if (executed.isErr() && executed.error.code === 'STORAGE.DUPLICATE') {
-    // Another delivery of the same claim payment got there first.
     report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
     return ok(undefined);
   }
@@ -333,9 +352,16 @@ async function ingestClaimPayment(
     return err(executed.error);
   }
 
-  report(ingestion, claimPayment, key, planned.value, executed.value);
+  report(ingestion, claimPayment, key, planned, executed.value);
   return ok(undefined);
 }
+
+/** Plans that void, cancel or refund through the gateway before they are recorded. */
+const GATEWAY_PLANS: ReadonlySet<Plan['kind']> = new Set([
+  'cancel',
+  'replace',
+  'refund_difference',
+]);
 
 async function plan(
   ingestion: Ingestion,
@@ -502,55 +528,35 @@ function restate(
   }
 }
 
-async function execute(
+async function executeLocally(
   ingestion: Ingestion,
+  tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
   key: string,
   planned: Plan,
+  announcements: Array<() => void>,
 ): Promise<Result<string | null, DomainError>> {
-  const { context } = ingestion;
-  const actor: Actor = {
-    kind: 'remittance',
-    remittanceId: ingestion.record.id,
-    claimPaymentKey: key,
-  };
+  const actor = remittanceActor(ingestion, key);
+  const written = (
+    claim: Claim | null,
+    requestId: string | null,
+    outcome: ClaimPaymentOutcome,
+    reason: string,
+  ) => store(ingestion, tx, claimPayment, key, claim, requestId, outcome, reason);
 
   switch (planned.kind) {
     case 'duplicate':
       return ok(null);
     case 'unmatched':
-      return store(
-        ingestion,
-        claimPayment,
-        key,
-        null,
-        null,
-        'unmatched',
-        'no claim with this patient control number',
-      );
+      return written(null, null, 'unmatched', 'no claim with this patient control number');
     case 'record':
-      return store(
-        ingestion,
-        claimPayment,
-        key,
-        planned.claim,
-        null,
-        planned.outcome,
-        planned.reason,
-      );
+      return written(planned.claim, null, planned.outcome, planned.reason);
     case 'review':
-      return store(
-        ingestion,
-        claimPayment,
-        key,
-        planned.claim,
-        planned.request.id,
-        'held_for_review',
-        planned.reason,
-      );
+      return written(planned.claim, planned.request.id, 'held_for_review', planned.reason);
     case 'create':
       return createFromRemittance(
         ingestion,
+        tx,
         claimPayment,
         key,
         planned.claim,
@@ -558,12 +564,14 @@ async function execute(
         planned.hold,
         planned.reason,
         actor,
+        announcements,
       );
     case 'amend':
-      return amendDraft(ingestion, claimPayment, key, planned, actor);
+      return amendDraft(ingestion, tx, claimPayment, key, planned, actor);
     case 'bill_difference':
       return createFromRemittance(
         ingestion,
+        tx,
         claimPayment,
         key,
         planned.claim,
@@ -571,7 +579,32 @@ async function execute(
         null,
         `${planned.reason}; billing what is still owed`,
         actor,
+        announcements,
       );
+    default:
+      throw new Error(`plan ${planned.kind} needs the gateway`);
+  }
+}
+
+/** Voids, cancels or refunds first, then records the claim payment in a unit of its own. */
+async function executeWithGateway(
+  ingestion: Ingestion,
+  claimPayment: ClaimPaymentInput,
+  key: string,
+  planned: Plan,
+): Promise<Result<string | null, DomainError>> {
+  const { context } = ingestion;
+  const actor = remittanceActor(ingestion, key);
+  const announcements: Array<() => void> = [];
+  const inUnit = (work: (tx: UnitOfWork) => Promise<Result<string | null, DomainError>>) =>
+    context.storage.transaction(work).map((requestId) => {
+      for (const announcement of announcements) {
+        announcement();
+      }
+      return requestId;
+    });
+
+  switch (planned.kind) {
     case 'cancel':
     case 'replace': {
       const canceled = await cancelLoaded(context, planned.request, actor);
@@ -580,24 +613,31 @@ async function execute(
       }
 
       return planned.kind === 'cancel'
-        ? store(
-            ingestion,
-            claimPayment,
-            key,
-            planned.claim,
-            planned.request.id,
-            'canceled',
-            planned.reason,
+        ? inUnit((tx) =>
+            store(
+              ingestion,
+              tx,
+              claimPayment,
+              key,
+              planned.claim,
+              planned.request.id,
+              'canceled',
+              planned.reason,
+            ),
           )
-        : createFromRemittance(
-            ingestion,
-            claimPayment,
-            key,
-            planned.claim,
-            planned.amountMinor,
-            planned.hold,
-            `${planned.reason}; replaces ${planned.request.id}`,
-            actor,
+        : inUnit((tx) =>
+            createFromRemittance(
+              ingestion,
+              tx,
+              claimPayment,
+              key,
+              planned.claim,
+              planned.amountMinor,
+              planned.hold,
+              `${planned.reason}; replaces ${planned.request.id}`,
+              actor,
+              announcements,
+            ),
           );
     }
     case 'refund_difference': {
@@ -613,48 +653,47 @@ async function execute(
         return err(refunded.error);
       }
 
-      return store(
-        ingestion,
-        claimPayment,
-        key,
-        planned.claim,
-        planned.request.id,
-        'changed',
-        planned.reason,
+      return inUnit((tx) =>
+        store(
+          ingestion,
+          tx,
+          claimPayment,
+          key,
+          planned.claim,
+          planned.request.id,
+          'changed',
+          planned.reason,
+        ),
       );
     }
+    default:
+      throw new Error(`plan ${planned.kind} needs no gateway`);
   }
+}
+
+function remittanceActor(ingestion: Ingestion, key: string): Actor {
+  return { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key };
 }
 
 /** Records the claim payment and brings the claim up to date with what the payer said. */
 async function store(
   ingestion: Ingestion,
+  tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
   key: string,
   claim: Claim | null,
   requestId: string | null,
   outcome: ClaimPaymentOutcome,
   reason: string,
-  tx?: UnitOfWork,
 ): Promise<Result<string | null, DomainError>> {
-  const write = async (unit: UnitOfWork) => {
-    await unit.remittances.insertClaimPayment(
-      claimPaymentRecord(ingestion, claimPayment, key, claim, requestId, outcome, reason),
-    );
-    if (claim) {
-      await updateClaimFromPayer(ingestion, unit, claim, claimPayment);
-    }
-  };
-
-  if (tx) {
-    await write(tx);
-    return ok(requestId);
+  await tx.remittances.insertClaimPayment(
+    claimPaymentRecord(ingestion, claimPayment, key, claim, requestId, outcome, reason),
+  );
+  if (claim) {
+    await updateClaimFromPayer(ingestion, tx, claim, claimPayment);
   }
 
-  return ingestion.context.storage.transaction(async (unit) => {
-    await write(unit);
-    return ok(requestId);
-  });
+  return ok(requestId);
 }
 
 function claimPaymentRecord(
@@ -710,6 +749,7 @@ async function updateClaimFromPayer(
 
 async function createFromRemittance(
   ingestion: Ingestion,
+  tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
   key: string,
   claim: Claim,
@@ -717,6 +757,7 @@ async function createFromRemittance(
   hold: HoldCode | null,
   reason: string,
   actor: Actor,
+  announcements: Array<() => void>,
 ): Promise<Result<string | null, DomainError>> {
   const { context, organization } = ingestion;
   const request = newDraft(context, {
@@ -729,84 +770,69 @@ async function createFromRemittance(
     source: { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key },
     hold: hold ? { code: hold, message: reason, since: context.clock.now() } : null,
   });
-  const created = await context.storage.transaction(async (tx) => {
-    const stored = await tx.requests.insert(request);
-    await tx.audit.append(
-      auditEntry(stored, null, {
-        ...transitionContext(context, actor, reason),
-        action: 'created',
-        details: { amountMinor, hold },
-      }),
-    );
-    return store(
-      ingestion,
-      claimPayment,
-      key,
-      claim,
-      stored.id,
-      hold === 'needs_review' ? 'held_for_review' : 'created',
-      reason,
-      tx,
-    );
-  });
-  if (created.isOk()) {
-    announce(context, null, request, actor);
-  }
-
-  return created;
+  const stored = await tx.requests.insert(request);
+  await tx.audit.append(
+    auditEntry(stored, null, {
+      ...transitionContext(context, actor, reason),
+      action: 'created',
+      details: { amountMinor, hold },
+    }),
+  );
+  announcements.push(() => announce(context, null, stored, actor));
+  const outcome = hold === 'needs_review' ? 'held_for_review' : 'created';
+  return store(ingestion, tx, claimPayment, key, claim, stored.id, outcome, reason);
 }
 
 async function amendDraft(
   ingestion: Ingestion,
+  tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
   key: string,
   planned: Extract<Plan, { kind: 'amend' }>,
   actor: Actor,
 ): Promise<Result<string | null, DomainError>> {
   const { context } = ingestion;
-  return context.storage.transaction(async (tx) => {
-    const current = await tx.requests.get(planned.request.organizationId, planned.request.id);
-    if (!current || current.version !== planned.request.version) {
-      return err(
-        new DomainError(
-          'STORAGE.CONFLICT',
-          `Payment request ${planned.request.id} changed meanwhile`,
-        ),
-      );
-    }
+  const current = await tx.requests.get(planned.request.organizationId, planned.request.id);
+  if (!current || current.version !== planned.request.version) {
+    return err(
+      new DomainError(
+        'STORAGE.CONFLICT',
+        `Payment request ${planned.request.id} changed meanwhile`,
+      ),
+    );
+  }
 
-    const amount = money(planned.amountMinor, current.amount.currency);
-    const stored = await tx.requests.update({
-      ...current,
-      amount,
-      revision: current.revision + 1,
-      hold: planned.hold
-        ? { code: planned.hold, message: planned.reason, since: context.clock.now() }
-        : null,
-      updatedAt: context.clock.now(),
-    });
-    await tx.audit.append(
-      auditEntry(stored, current.status, {
-        ...transitionContext(context, actor, planned.reason),
-        action: 'edited',
-        details: {
-          amountMinor: amount.minor,
-          previousAmountMinor: current.amount.minor,
-          revision: stored.revision,
-        },
-      }),
-    );
-    return store(
-      ingestion,
-      claimPayment,
-      key,
-      planned.claim,
-      stored.id,
-      'changed',
-      planned.reason,
-      tx,
-    );
+  const amount = money(planned.amountMinor, current.amount.currency);
+  const stored = await tx.requests.update({
+    ...current,
+    amount,
+    revision: current.revision + 1,
+    hold: planned.hold
+      ? { code: planned.hold, message: planned.reason, since: context.clock.now() }
+      : null,
+    updatedAt: context.clock.now(),
   });
+  await tx.audit.append(
+    auditEntry(stored, current.status, {
+      ...transitionContext(context, actor, planned.reason),
+      action: 'edited',
+      details: {
+        amountMinor: amount.minor,
+        previousAmountMinor: current.amount.minor,
+        revision: stored.revision,
+      },
+    }),
+  );
+  return store(
+    ingestion,
+    tx,
+    claimPayment,
+    key,
+    planned.claim,
+    stored.id,
+    'changed',
+    planned.reason,
+  );
 }
 
 function report(

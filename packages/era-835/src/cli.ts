@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+import { once } from 'node:events';
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { Diagnostic } from './diagnostics';
+import type { ClaimPayment, TransactionHeader } from './model';
+import { type Era835Input, stream835, summarize835 } from './parse';
+
+const USAGE = `usage: era835 claims FILE   print every claim payment as a JSON array
+       era835 stats FILE    print the totals of the file as one JSON object
+FILE "-" reads standard input; warnings go to standard error.`;
+
+/** Document-level problems held back until the input proves to be an 835 (bounded). */
+const HELD_BACK_LIMIT = 100;
+
+const READ_BYTES = 1 << 20;
+
+/** Claims are written to standard output in batches of about this many characters. */
+const OUTPUT_BATCH = 1 << 16;
+
+async function main(args: readonly string[]): Promise<number> {
+  const [command, file, ...rest] = args;
+  if ((command !== 'claims' && command !== 'stats') || file === undefined || rest.length > 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+
+  const name = file === '-' ? 'standard input' : file;
+  try {
+    const input = file === '-' ? process.stdin : readFileInChunks(file);
+    return command === 'claims' ? await printClaims(input, name) : await printStats(input, name);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`era835: cannot read ${name}: ${reason}\n`);
+    return 1;
+  }
+}
+
+/**
+ * A file read synchronously into one reused buffer: nothing is allocated per chunk, which
+ * keeps memory flat. Safe because the parser copies what it keeps before asking for more.
+ */
+function* readFileInChunks(path: string): Generator<Buffer, void, undefined> {
+  const descriptor = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    for (;;) {
+      const length = readSync(descriptor, buffer, 0, READ_BYTES, null);
+      if (length === 0) return;
+      yield buffer.subarray(0, length);
+    }
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+async function printClaims(input: Era835Input, name: string): Promise<number> {
+  let heldBack: Diagnostic[] | null = [];
+  let opened = false;
+  let text = '';
+  for await (const event of stream835(input, { unit: 'claim' })) {
+    if (event.type === 'diagnostic') {
+      if (heldBack === null) warn(event.diagnostic);
+      else if (heldBack.length < HELD_BACK_LIMIT) heldBack.push(event.diagnostic);
+      continue;
+    }
+
+    if (heldBack !== null) {
+      for (const diagnostic of heldBack) warn(diagnostic);
+      heldBack = null;
+    }
+    if (event.type === 'transaction') {
+      for (const diagnostic of event.transaction.diagnostics) warn(diagnostic);
+      continue;
+    }
+
+    text += `${opened ? ',\n' : '[\n'}${JSON.stringify(claimRow(event.transaction, event.claim))}`;
+    opened = true;
+    for (const diagnostic of event.claim.diagnostics) warn(diagnostic);
+    if (text.length >= OUTPUT_BATCH) {
+      await write(text);
+      text = '';
+    }
+  }
+
+  if (heldBack !== null) return notAn835(name, heldBack[0]);
+  await write(`${text}${opened ? '\n]\n' : '[]\n'}`);
+  return 0;
+}
+
+async function printStats(input: Era835Input, name: string): Promise<number> {
+  let firstError: Diagnostic | undefined;
+  const stats = await summarize835(input, {
+    onDiagnostic: (diagnostic) => {
+      if (firstError === undefined && diagnostic.severity === 'error') firstError = diagnostic;
+    },
+  });
+  if (stats.transactions === 0) return notAn835(name, firstError);
+  await write(`${JSON.stringify(stats, null, 2)}\n`);
+  return 0;
+}
+
+/** The claim as `era835 claims` prints it: exactly these fields, in this order. */
+function claimRow(transaction: TransactionHeader, claim: ClaimPayment) {
+  const responsibility = claim.patientResponsibility;
+  return {
+    interchangeControlNumber: transaction.interchange?.controlNumber ?? null,
+    transactionControlNumber: transaction.controlNumber,
+    traceNumber: transaction.trace?.traceNumber ?? null,
+    payerIdentifier: transaction.trace?.payerIdentifier ?? null,
+    patientControlNumber: claim.patientControlNumber,
+    statusCode: claim.statusCode,
+    chargeCents: claim.chargeCents,
+    paidCents: claim.paidCents,
+    payerClaimControlNumber: claim.payerClaimControlNumber,
+    patientResponsibility: {
+      declaredCents: responsibility.declaredCents,
+      adjustmentCents: responsibility.adjustmentCents,
+      deductibleCents: responsibility.deductibleCents,
+      coinsuranceCents: responsibility.coinsuranceCents,
+      copayCents: responsibility.copayCents,
+      otherCents: responsibility.otherCents,
+    },
+  };
+}
+
+function notAn835(name: string, reason: Diagnostic | undefined): number {
+  const detail = reason?.message ?? 'it holds no 835 transaction set';
+  process.stderr.write(`era835: ${name} is not an X12 835: ${detail}\n`);
+  return 1;
+}
+
+function warn(diagnostic: Diagnostic): void {
+  process.stderr.write(
+    `era835: ${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}\n`,
+  );
+}
+
+async function write(text: string): Promise<void> {
+  if (text !== '' && !process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+// A reader that closes the pipe early (`era835 claims FILE | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

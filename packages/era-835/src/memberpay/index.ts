@@ -1,0 +1,5 @@
+export {
+  type RemittanceMappingError,
+  toClaimPaymentInput,
+  toRemittanceInput,
+} from './remittance';

@@ -1,0 +1,1152 @@
+import { describeAmountProblem, MAX_AMOUNT_CENTS, NOT_AN_AMOUNT, parseCents } from './amount';
+import type { ModelBuilder } from './builder';
+import { isDate } from './date';
+import { type Diagnostic, type DiagnosticCode, severityOf } from './diagnostics';
+import { type ScanListener, SegmentScanner } from './scanner';
+import { Loop } from './segments';
+
+/** Totals of a whole input, as `era835 stats` prints them. */
+export interface Era835Stats {
+  readonly bytes: number;
+  readonly interchanges: number;
+  readonly groups: number;
+  /** 835 transaction sets read (ST to SE). */
+  readonly transactions: number;
+  /** Claim payments read; a claim skipped for damage is not counted. */
+  readonly claims: number;
+  readonly serviceLines: number;
+  /** Sum of CLP04 over the claims read. */
+  readonly paidCents: number;
+  /** Sum of every group PR adjustment (claim and line level) over the claims read. */
+  readonly patientResponsibilityCents: number;
+  readonly warnings: number;
+  readonly errors: number;
+}
+
+/** An element that was left out; amounts below -MAX_AMOUNT_CENTS are markers, not money. */
+const ABSENT = NOT_AN_AMOUNT + 1;
+
+function isAmount(value: number): boolean {
+  return value >= -MAX_AMOUNT_CENTS;
+}
+
+/** CAS01 group codes packed as two bytes: CO, CR, OA, PI and PR. */
+const CO = 0x434f;
+const CR = 0x4352;
+const OA = 0x4f41;
+const PI = 0x5049;
+const PR = 0x5052;
+
+const HEADER = 1 << Loop.Header;
+const DETAIL = 1 << Loop.Detail;
+const CLAIM = 1 << Loop.Claim;
+const LINE = 1 << Loop.Line;
+
+/**
+ * Reads 835 segments in order and checks them: structure, required elements, amounts, dates,
+ * envelope counts and control numbers, balancing and patient responsibility. It keeps only
+ * running numbers, so memory stays flat whatever the input size; with a builder attached it
+ * also hands every segment to the typed model. Both ways find exactly the same problems.
+ */
+export class Era835Reader implements ScanListener {
+  private readonly scanner = new SegmentScanner(this);
+  private loop: Loop = Loop.Outside;
+  private segmentNumber = 0;
+  /** Set once the input is over: problems found then belong to no segment. */
+  private ended = false;
+  /** Set after a segment outside any transaction set, so that a run of them is reported once. */
+  private straying = false;
+
+  private interchangeOpen = false;
+  private interchangeControl = '';
+  private groupsInInterchange = 0;
+  private groupOpen = false;
+  private groupControl = '';
+  private transactionsInGroup = 0;
+
+  private transactionControl = '';
+  private transactionSegment = 0;
+  private transactionOffset = 0;
+  private paymentSeen = false;
+  private traceSeen = false;
+  private paymentCents = ABSENT;
+  private paymentDebit = false;
+  private paymentSegment = 0;
+  private paymentOffset = 0;
+  private claimsPaidCents = 0;
+  private providerAdjustmentCents = 0;
+  /** False once an amount that balancing needs could not be read (an error says which). */
+  private transactionComplete = true;
+
+  private claimSegment = 0;
+  private claimOffset = 0;
+  private claimCharge = 0;
+  private claimPaid = 0;
+  private claimDeclared = ABSENT;
+  private claimAdjustments = 0;
+  private claimComplete = true;
+  private responsibility = 0;
+  private deductible = 0;
+  private coinsurance = 0;
+  private copay = 0;
+
+  private lineSegment = 0;
+  private lineOffset = 0;
+  private lineCharge = ABSENT;
+  private linePaid = ABSENT;
+  private lineAdjustments = 0;
+  private lineComplete = true;
+
+  private interchanges = 0;
+  private groups = 0;
+  private transactions = 0;
+  private claims = 0;
+  private serviceLines = 0;
+  /**
+   * Money totals pass 2^31 in large files and then stop being small integers to the engine.
+   * They live apart so that this change of storage reshapes this small object only, not the
+   * reader whose compiled code every segment runs through.
+   */
+  private readonly totalCents = { paid: 0, responsibility: 0 };
+  private warnings = 0;
+  private errors = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly builder: ModelBuilder | null,
+    private readonly onDocumentDiagnostic: (diagnostic: Diagnostic) => void = () => undefined,
+  ) {
+    builder?.attach(this.scanner);
+    this.scanner.splitAll = builder !== null;
+  }
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.scanner.push(chunk);
+  }
+
+  end(): void {
+    this.scanner.end();
+    this.ended = true;
+    if (this.loop >= Loop.Header) this.closeTransaction('the end of the input');
+    if (this.groupOpen) this.closeGroup('the end of the input');
+    if (this.interchangeOpen) this.closeInterchange('the end of the input');
+  }
+
+  stats(): Era835Stats {
+    return {
+      bytes: this.bytes,
+      interchanges: this.interchanges,
+      groups: this.groups,
+      transactions: this.transactions,
+      claims: this.claims,
+      serviceLines: this.serviceLines,
+      paidCents: this.totalCents.paid,
+      patientResponsibilityCents: this.totalCents.responsibility,
+      warnings: this.warnings,
+      errors: this.errors,
+    };
+  }
+
+  problem(code: DiagnosticCode, offset: number, message: string): void {
+    this.emit({
+      severity: severityOf(code),
+      code,
+      message,
+      segment: this.segmentNumber + 1,
+      offset,
+      segmentId: null,
+      element: null,
+      expected: null,
+      found: null,
+    });
+  }
+
+  segment(s: SegmentScanner, id: number): void {
+    this.segmentNumber++;
+
+    // Literal identifiers let the engine compile this into a jump table.
+    switch (id) {
+      case 0x44544d: // DTM
+        this.onDate(s);
+        return;
+      case 0x434153: // CAS
+        this.onAdjustment(s);
+        return;
+      case 0x414d54: // AMT
+        this.onAmount(s);
+        return;
+      case 0x535643: // SVC
+        this.onServiceLine(s);
+        return;
+      case 0x524546: // REF
+        this.onDetail(id, HEADER | CLAIM | LINE);
+        return;
+      case 0x4e4d31: // NM1
+        this.onDetail(id, CLAIM);
+        return;
+      case 0x434c50: // CLP
+        this.onClaim(s);
+        return;
+      case 0x4c51: // LQ
+        this.onDetail(id, LINE);
+        return;
+      case 0x4c58: // LX
+        this.onHeaderNumber();
+        return;
+      case 0x4d4941: // MIA
+      case 0x4d4f41: // MOA
+        this.onDetail(id, CLAIM);
+        return;
+      case 0x515459: // QTY
+        this.onDetail(id, CLAIM | LINE);
+        return;
+      case 0x504552: // PER
+        this.onDetail(id, HEADER | CLAIM);
+        return;
+      case 0x545333: // TS3
+      case 0x545332: // TS2
+        this.onDetail(id, DETAIL);
+        return;
+      case 0x4e31: // N1
+      case 0x4e32: // N2
+      case 0x4e33: // N3
+      case 0x4e34: // N4
+      case 0x435552: // CUR
+      case 0x52444d: // RDM
+        this.onDetail(id, HEADER);
+        return;
+      case 0x504c42: // PLB
+        this.onProviderAdjustment(s);
+        return;
+      case 0x425052: // BPR
+        this.onPayment(s);
+        return;
+      case 0x54524e: // TRN
+        this.onTrace(s);
+        return;
+      case 0x5354: // ST
+        this.onTransactionStart(s);
+        return;
+      case 0x5345: // SE
+        this.onTransactionEnd(s);
+        return;
+      case 0x4753: // GS
+        this.onGroupStart(s);
+        return;
+      case 0x4745: // GE
+        this.onGroupEnd(s);
+        return;
+      case 0x495341: // ISA
+        this.onInterchangeStart(s);
+        return;
+      case 0x494541: // IEA
+        this.onInterchangeEnd(s);
+        return;
+      default:
+        this.onUnknown(s);
+        return;
+    }
+  }
+
+  // ---- envelopes
+
+  private onInterchangeStart(s: SegmentScanner): void {
+    if (this.loop >= Loop.Header) this.closeTransaction('a new ISA');
+    if (this.groupOpen) this.closeGroup('a new ISA');
+    if (this.interchangeOpen) this.closeInterchange('a new ISA');
+
+    s.split();
+    this.interchangeControl = s.elementText(13) ?? '';
+    this.interchangeOpen = true;
+    this.groupsInInterchange = 0;
+    this.interchanges++;
+    this.loop = Loop.Interchange;
+    this.straying = false;
+    this.builder?.interchange(this.segmentNumber, s.offset);
+  }
+
+  private onInterchangeEnd(s: SegmentScanner): void {
+    if (this.loop >= Loop.Header) this.closeTransaction('IEA');
+    if (this.groupOpen) this.closeGroup('IEA');
+    if (!this.interchangeOpen) {
+      this.stray(s, 'IEA without its ISA');
+      return;
+    }
+
+    s.split();
+    this.checkCount(s, 1, this.groupsInInterchange, 'GROUP_COUNT_MISMATCH', 'functional groups');
+    this.checkControl(s, 2, this.interchangeControl, 'ISA13');
+    this.interchangeOpen = false;
+    this.loop = Loop.Outside;
+    this.straying = false;
+  }
+
+  private onGroupStart(s: SegmentScanner): void {
+    if (this.loop >= Loop.Header) this.closeTransaction('GS');
+    if (this.groupOpen) this.closeGroup('GS');
+    if (!this.interchangeOpen) {
+      this.report(
+        'MISSING_SEGMENT',
+        null,
+        'a GS outside any interchange; expected an ISA first',
+        'ISA',
+      );
+    }
+
+    s.split();
+    this.groupControl = s.elementText(6) ?? '';
+    this.checkDate(s, 4);
+    this.groupOpen = true;
+    this.transactionsInGroup = 0;
+    this.groupsInInterchange++;
+    this.groups++;
+    this.loop = Loop.Group;
+    this.straying = false;
+    this.builder?.group(this.segmentNumber, s.offset);
+  }
+
+  private onGroupEnd(s: SegmentScanner): void {
+    if (this.loop >= Loop.Header) this.closeTransaction('GE');
+    if (!this.groupOpen) {
+      this.stray(s, 'GE without its GS');
+      return;
+    }
+
+    s.split();
+    this.checkCount(
+      s,
+      1,
+      this.transactionsInGroup,
+      'TRANSACTION_COUNT_MISMATCH',
+      'transaction sets',
+    );
+    this.checkControl(s, 2, this.groupControl, 'GS06');
+    this.groupOpen = false;
+    this.loop = this.interchangeOpen ? Loop.Interchange : Loop.Outside;
+    this.straying = false;
+  }
+
+  private onTransactionStart(s: SegmentScanner): void {
+    if (this.loop >= Loop.Header) this.closeTransaction('a new ST');
+    if (this.interchangeOpen && !this.groupOpen) {
+      this.report(
+        'MISSING_SEGMENT',
+        null,
+        'an ST outside any functional group; expected a GS first',
+        'GS',
+      );
+    }
+
+    s.split();
+    this.transactionsInGroup++;
+    this.transactionSegment = this.segmentNumber;
+    this.transactionControl = s.elementText(2) ?? '';
+    this.straying = false;
+    const code = s.elementText(1);
+    if (code !== '835') {
+      this.report(
+        'NOT_AN_835',
+        'ST01',
+        `transaction set ${code ?? '(none)'} is not an 835; it is skipped up to its SE`,
+        '835',
+        code,
+      );
+      this.loop = Loop.SkippedTransaction;
+      return;
+    }
+    this.transactionOffset = s.offset;
+    this.paymentSeen = false;
+    this.traceSeen = false;
+    this.paymentCents = ABSENT;
+    this.paymentDebit = false;
+    this.claimsPaidCents = 0;
+    this.providerAdjustmentCents = 0;
+    this.transactionComplete = true;
+    this.loop = Loop.Header;
+    this.builder?.transaction(this.segmentNumber, s.offset);
+    if (!s.has(2)) this.missing('ST02', 'the transaction set control number');
+  }
+
+  private onTransactionEnd(s: SegmentScanner): void {
+    if (this.loop < Loop.Header) {
+      this.stray(s, 'SE without its ST');
+      return;
+    }
+    if (this.loop === Loop.SkippedTransaction) {
+      this.loop = this.afterTransaction();
+      return;
+    }
+
+    this.finishClaim();
+    s.split();
+    const segments = this.segmentNumber - this.transactionSegment + 1;
+    this.checkCount(s, 1, segments, 'SEGMENT_COUNT_MISMATCH', 'segments');
+    this.checkControl(s, 2, this.transactionControl, 'ST02');
+    this.finishTransaction();
+  }
+
+  private closeTransaction(instead: string): void {
+    if (this.loop === Loop.SkippedTransaction) {
+      this.reportAt(
+        'MISSING_SEGMENT',
+        this.segmentNumber,
+        this.scanner.offset,
+        null,
+        null,
+        `the skipped transaction set has no SE before ${instead}`,
+        'SE',
+        null,
+      );
+      this.loop = this.afterTransaction();
+      return;
+    }
+    this.finishClaim();
+    this.report(
+      'MISSING_SEGMENT',
+      null,
+      `expected SE before ${instead}; the transaction set ends here`,
+      'SE',
+    );
+    this.finishTransaction();
+  }
+
+  private closeGroup(instead: string): void {
+    this.report('MISSING_SEGMENT', null, `expected GE before ${instead}`, 'GE');
+    this.groupOpen = false;
+  }
+
+  private closeInterchange(instead: string): void {
+    this.report('MISSING_SEGMENT', null, `expected IEA before ${instead}`, 'IEA');
+    this.interchangeOpen = false;
+    this.loop = Loop.Outside;
+  }
+
+  private afterTransaction(): Loop {
+    if (this.groupOpen) return Loop.Group;
+    return this.interchangeOpen ? Loop.Interchange : Loop.Outside;
+  }
+
+  private finishTransaction(): void {
+    const segment = this.transactionSegment;
+    const offset = this.transactionOffset;
+    if (!this.paymentSeen) {
+      this.reportAt(
+        'MISSING_SEGMENT',
+        segment,
+        offset,
+        'ST',
+        null,
+        'the transaction set has no BPR (payment information)',
+        'BPR',
+        null,
+      );
+    }
+    if (!this.traceSeen) {
+      this.reportAt(
+        'MISSING_SEGMENT',
+        segment,
+        offset,
+        'ST',
+        null,
+        'the transaction set has no TRN (reassociation trace number)',
+        'TRN',
+        null,
+      );
+    }
+    if (isAmount(this.paymentCents) && this.transactionComplete) {
+      const advised = this.paymentDebit ? -this.paymentCents : this.paymentCents;
+      const computed = this.claimsPaidCents - this.providerAdjustmentCents;
+      if (advised !== computed) {
+        this.reportAt(
+          'PAYMENT_UNBALANCED',
+          this.paymentSegment,
+          this.paymentOffset,
+          'BPR',
+          'BPR02',
+          `BPR02 is ${advised} cents but the claim payments minus the provider adjustments ` +
+            `come to ${computed} cents`,
+          `${computed} cents`,
+          `${advised} cents`,
+        );
+      }
+    }
+    this.transactions++;
+    this.loop = this.afterTransaction();
+    this.builder?.endTransaction();
+  }
+
+  // ---- transaction header
+
+  private onPayment(s: SegmentScanner): void {
+    if (this.loop !== Loop.Header || this.paymentSeen) {
+      this.misplaced(s, 'BPR');
+      return;
+    }
+
+    s.split();
+    this.paymentSeen = true;
+    this.paymentSegment = this.segmentNumber;
+    this.paymentOffset = s.offset;
+    this.paymentCents = this.amount(s, 2);
+    if (this.paymentCents === ABSENT) this.missing('BPR02', 'the payment amount');
+    if (!isAmount(this.paymentCents)) this.transactionComplete = false;
+    this.paymentDebit = s.elementText(3) === 'D';
+    this.checkDate(s, 16);
+    this.builder?.payment(isAmount(this.paymentCents) ? this.paymentCents : null);
+  }
+
+  private onTrace(s: SegmentScanner): void {
+    if (this.loop !== Loop.Header || this.traceSeen) {
+      this.misplaced(s, 'TRN');
+      return;
+    }
+
+    s.split();
+    this.traceSeen = true;
+    if (!s.has(2)) this.missing('TRN02', 'the check or EFT trace number');
+    this.builder?.trace();
+  }
+
+  // ---- claims and service lines
+
+  private onHeaderNumber(): void {
+    const loop = this.loop;
+    if (loop < Loop.Header || loop === Loop.Summary || loop === Loop.SkippedTransaction) {
+      this.misplaced(this.scanner, 'LX');
+      return;
+    }
+    this.finishClaim();
+    this.loop = Loop.Detail;
+    if (this.builder !== null) {
+      this.scanner.split();
+      this.builder.headerNumber();
+    }
+  }
+
+  private onClaim(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop < Loop.Header || loop === Loop.SkippedTransaction) {
+      this.misplaced(s, 'CLP');
+      return;
+    }
+    this.finishClaim();
+    if (loop === Loop.Summary) {
+      this.report(
+        'UNEXPECTED_SEGMENT',
+        null,
+        'a claim after the provider adjustments (PLB); it is read all the same',
+        'LX, CLP or SE',
+      );
+    }
+
+    s.split();
+    const charge = this.peekAmount(s, 3);
+    const paid = this.peekAmount(s, 4);
+    const declared = this.peekAmount(s, 5);
+    const readable = s.has(1) && s.has(2) && isAmount(charge) && isAmount(paid);
+    if (!readable) {
+      const skipped = '; the claim is skipped';
+      if (!s.has(1)) this.missing('CLP01', 'the patient control number', skipped);
+      if (!s.has(2)) this.missing('CLP02', 'the claim status code', skipped);
+      this.checkAmount(s, 3, charge, 'the claim charge', skipped);
+      this.checkAmount(s, 4, paid, 'the claim payment', skipped);
+      this.transactionComplete = false;
+      this.loop = Loop.SkippedClaim;
+      return;
+    }
+
+    this.claimSegment = this.segmentNumber;
+    this.claimOffset = s.offset;
+    this.claimCharge = charge;
+    this.claimPaid = paid;
+    this.claimDeclared = isAmount(declared) ? declared : ABSENT;
+    this.claimAdjustments = 0;
+    this.claimComplete = true;
+    this.responsibility = 0;
+    this.deductible = 0;
+    this.coinsurance = 0;
+    this.copay = 0;
+    this.loop = Loop.Claim;
+    this.builder?.claim(
+      this.segmentNumber,
+      s.offset,
+      charge,
+      paid,
+      isAmount(declared) ? declared : null,
+    );
+    if (declared === NOT_AN_AMOUNT) this.checkAmount(s, 5, declared, 'the patient responsibility');
+  }
+
+  private finishClaim(): void {
+    if (this.loop === Loop.Line) this.finishLine();
+    if (this.loop === Loop.SkippedClaim) this.loop = Loop.Detail;
+    if (this.loop !== Loop.Claim) return;
+
+    if (this.claimComplete && this.claimCharge - this.claimAdjustments !== this.claimPaid) {
+      const computed = this.claimCharge - this.claimAdjustments;
+      this.reportAt(
+        'CLAIM_UNBALANCED',
+        this.claimSegment,
+        this.claimOffset,
+        'CLP',
+        'CLP04',
+        `CLP04 is ${this.claimPaid} cents but CLP03 minus the claim's adjustments comes to ` +
+          `${computed} cents`,
+        `${computed} cents`,
+        `${this.claimPaid} cents`,
+      );
+    }
+    if (this.claimDeclared !== ABSENT && this.claimDeclared !== this.responsibility) {
+      this.reportAt(
+        'PATIENT_RESPONSIBILITY_MISMATCH',
+        this.claimSegment,
+        this.claimOffset,
+        'CLP',
+        'CLP05',
+        `CLP05 declares ${this.claimDeclared} cents of patient responsibility but the ` +
+          `claim's group PR adjustments total ${this.responsibility} cents`,
+        `${this.responsibility} cents`,
+        `${this.claimDeclared} cents`,
+      );
+    }
+
+    this.claims++;
+    this.totalCents.paid += this.claimPaid;
+    this.claimsPaidCents += this.claimPaid;
+    this.totalCents.responsibility += this.responsibility;
+    this.loop = Loop.Detail;
+    this.builder?.endClaim(this.responsibility, this.deductible, this.coinsurance, this.copay);
+  }
+
+  private onServiceLine(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedClaim) return;
+    if (loop !== Loop.Claim && loop !== Loop.Line) {
+      this.misplaced(s, 'SVC');
+      return;
+    }
+    if (loop === Loop.Line) this.finishLine();
+
+    s.split();
+    this.lineSegment = this.segmentNumber;
+    this.lineOffset = s.offset;
+    this.lineCharge = this.amount(s, 2);
+    this.linePaid = this.amount(s, 3);
+    this.lineAdjustments = 0;
+    this.lineComplete = isAmount(this.lineCharge) && isAmount(this.linePaid);
+    if (this.lineCharge === ABSENT) this.missing('SVC02', 'the line charge');
+    if (this.linePaid === ABSENT) this.missing('SVC03', 'the line payment');
+    const component = this.procedureSeparator(s);
+    this.serviceLines++;
+    this.loop = Loop.Line;
+    this.builder?.line(
+      isAmount(this.lineCharge) ? this.lineCharge : null,
+      isAmount(this.linePaid) ? this.linePaid : null,
+      component,
+    );
+  }
+
+  /**
+   * The separator that splits SVC01. Some senders write `HC>99213` although ISA16 says `:`;
+   * the composite is then split on what they used, with a warning. A file without ISA takes
+   * its component separator from the first composite it shows.
+   */
+  private procedureSeparator(s: SegmentScanner): number {
+    if (!s.has(1)) {
+      this.missing('SVC01', 'the procedure');
+      return s.component;
+    }
+    const buf = s.buf;
+    const start = s.starts[1] as number;
+    const end = s.ends[1] as number;
+    const declared = s.component;
+    for (let i = start; i < end; i++) if (buf[i] === declared) return declared;
+
+    const used = buf[start + 2] as number;
+    const composite =
+      end - start > 3 &&
+      used > 0x20 &&
+      used < 0x7f &&
+      !((used >= 0x30 && used <= 0x39) || ((used | 0x20) >= 0x61 && (used | 0x20) <= 0x7a));
+    if (!composite) {
+      this.report(
+        'MISSING_ELEMENT',
+        'SVC01-2',
+        'SVC01 has no procedure code after its qualifier',
+        'SVC01-2',
+      );
+      return declared;
+    }
+    if (declared === -1) {
+      s.component = used;
+      return used;
+    }
+    this.report(
+      'COMPONENT_SEPARATOR_MISMATCH',
+      'SVC01',
+      `SVC01 is split on "${String.fromCharCode(used)}" although ISA16 declares ` +
+        `"${String.fromCharCode(declared)}"`,
+      String.fromCharCode(declared),
+      String.fromCharCode(used),
+    );
+    return used;
+  }
+
+  private finishLine(): void {
+    const computed = this.lineCharge - this.lineAdjustments;
+    if (this.lineComplete && computed !== this.linePaid) {
+      this.reportAt(
+        'SERVICE_LINE_UNBALANCED',
+        this.lineSegment,
+        this.lineOffset,
+        'SVC',
+        'SVC03',
+        `SVC03 is ${this.linePaid} cents but SVC02 minus the line's adjustments comes to ` +
+          `${computed} cents`,
+        `${computed} cents`,
+        `${this.linePaid} cents`,
+      );
+    }
+    this.loop = Loop.Claim;
+  }
+
+  private onAdjustment(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedClaim) return;
+    if (loop !== Loop.Claim && loop !== Loop.Line) {
+      this.misplaced(s, 'CAS');
+      return;
+    }
+    const inLine = loop === Loop.Line;
+
+    s.split();
+    const group = this.adjustmentGroup(s);
+    if (group === 0) {
+      const text = s.elementText(1);
+      this.report(
+        'INVALID_VALUE',
+        'CAS01',
+        `CAS01 "${shorten(text)}" is not an adjustment group ` +
+          '(CO, CR, OA, PI or PR); the segment is ignored',
+        'CO, CR, OA, PI or PR',
+        text,
+      );
+      this.incomplete(inLine);
+      return;
+    }
+    if (s.count < 3) this.missing('CAS02', 'an adjustment reason');
+
+    const starts = s.starts;
+    const ends = s.ends;
+    for (let reason = 2; reason < s.count; reason += 3) {
+      const amountAt = reason + 1;
+      const hasReason = (ends[reason] as number) > (starts[reason] as number);
+      const hasAmount =
+        amountAt < s.count && (ends[amountAt] as number) > (starts[amountAt] as number);
+      if (!hasReason && !hasAmount) continue;
+      if (!hasReason) {
+        this.missing(elementName('CAS', reason), 'the adjustment reason');
+        this.incomplete(inLine);
+        continue;
+      }
+      const cents = hasAmount
+        ? parseCents(s.buf, starts[amountAt] as number, ends[amountAt] as number)
+        : ABSENT;
+      if (!isAmount(cents)) {
+        if (cents === ABSENT) this.missing(elementName('CAS', amountAt), 'the adjustment amount');
+        else this.checkAmount(s, amountAt, cents, '');
+        this.incomplete(inLine);
+        this.builder?.adjustment(reason, null, inLine);
+        continue;
+      }
+      if (inLine) this.lineAdjustments += cents;
+      this.claimAdjustments += cents;
+      if (group === PR) this.addResponsibility(s, reason, cents);
+      this.builder?.adjustment(reason, cents, inLine);
+    }
+  }
+
+  /** CAS01 packed as two bytes, or 0 when it is not one of the five group codes. */
+  private adjustmentGroup(s: SegmentScanner): number {
+    const start = s.starts[1] as number;
+    if (s.count < 2 || (s.ends[1] as number) - start !== 2) return 0;
+    const group = ((s.buf[start] as number) << 8) | (s.buf[start + 1] as number);
+    return group === CO || group === PR || group === OA || group === PI || group === CR ? group : 0;
+  }
+
+  private addResponsibility(s: SegmentScanner, reason: number, cents: number): void {
+    this.responsibility += cents;
+    const start = s.starts[reason] as number;
+    if ((s.ends[reason] as number) - start !== 1) return;
+    const code = s.buf[start];
+    if (code === 0x31) this.deductible += cents;
+    else if (code === 0x32) this.coinsurance += cents;
+    else if (code === 0x33) this.copay += cents;
+  }
+
+  private incomplete(inLine: boolean): void {
+    this.claimComplete = false;
+    if (inLine) this.lineComplete = false;
+  }
+
+  private onProviderAdjustment(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop < Loop.Header || loop === Loop.SkippedTransaction) {
+      this.misplaced(s, 'PLB');
+      return;
+    }
+    this.finishClaim();
+    this.loop = Loop.Summary;
+
+    s.split();
+    if (!s.has(1)) this.missing('PLB01', 'the provider identifier');
+    if (!s.has(2)) this.missing('PLB02', 'the fiscal period date');
+    this.checkDate(s, 2);
+    for (let reason = 3; reason < s.count; reason += 2) {
+      const amountAt = reason + 1;
+      if (!s.has(reason) && !s.has(amountAt)) continue;
+      if (!s.has(reason)) {
+        this.missing(elementName('PLB', reason), 'the adjustment reason');
+        this.transactionComplete = false;
+        continue;
+      }
+      const cents = this.amount(s, amountAt);
+      if (!isAmount(cents)) {
+        if (cents === ABSENT) this.missing(elementName('PLB', amountAt), 'the adjustment amount');
+        this.transactionComplete = false;
+        this.builder?.providerAdjustment(reason, null);
+        continue;
+      }
+      this.providerAdjustmentCents += cents;
+      this.builder?.providerAdjustment(reason, cents);
+    }
+  }
+
+  // ---- dates, amounts and segments whose content only the typed model reads
+
+  private onDate(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedClaim) return;
+    if (loop !== Loop.Header && loop !== Loop.Claim && loop !== Loop.Line) {
+      this.misplaced(s, 'DTM');
+      return;
+    }
+    if (isPlainDate(s)) {
+      const p = s.segmentStart;
+      this.builder?.date(loop, packed(s.buf, p + 4, p + 7), p + 8);
+      return;
+    }
+
+    s.split();
+    if (!s.has(2)) this.missing('DTM02', 'the date');
+    this.checkDate(s, 2);
+    const valid = s.has(2) && isDate(s.buf, s.starts[2] as number, s.ends[2] as number);
+    this.builder?.date(loop, s.code(1), valid ? (s.starts[2] as number) : -1);
+  }
+
+  private onAmount(s: SegmentScanner): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedClaim) return;
+    if (loop !== Loop.Claim && loop !== Loop.Line) {
+      this.misplaced(s, 'AMT');
+      return;
+    }
+    if (this.builder === null && isPlainAmount(s)) return;
+
+    s.split();
+    const cents = this.amount(s, 2);
+    if (cents === ABSENT) this.missing('AMT02', 'the amount');
+    if (isAmount(cents)) this.builder?.amount(cents, loop);
+  }
+
+  /** A segment that carries no amounts: its place is checked, its content goes to the model. */
+  private onDetail(id: number, allowed: number): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedClaim) return;
+    if (((1 << loop) & allowed) === 0) {
+      this.misplaced(this.scanner, null);
+      return;
+    }
+    if (this.builder === null) return;
+    this.scanner.split();
+    this.builder.detail(id, loop);
+  }
+
+  private onUnknown(s: SegmentScanner): void {
+    const name = s.buf.toString('latin1', s.segmentStart, s.idEnd);
+    if (this.loop === Loop.SkippedTransaction) return;
+    if (this.loop < Loop.Header) {
+      this.stray(s, `an unknown segment "${shorten(name)}"`);
+      return;
+    }
+    const known = /^[A-Z][A-Z0-9]{1,2}$/.test(name);
+    this.report(
+      'UNKNOWN_SEGMENT',
+      null,
+      known
+        ? `${name} is not a segment of the 835; it is ignored`
+        : `"${shorten(name)}" is not a segment identifier; the segment is ignored`,
+      'an 835 segment',
+      name,
+    );
+  }
+
+  private misplaced(s: SegmentScanner, name: string | null): void {
+    const loop = this.loop;
+    if (loop === Loop.SkippedTransaction) return;
+    const id = name ?? s.buf.toString('latin1', s.segmentStart, s.idEnd);
+    if (loop < Loop.Header) {
+      this.stray(s, `${id} outside any transaction set`);
+      return;
+    }
+    this.report(
+      'UNEXPECTED_SEGMENT',
+      null,
+      `${id} is not allowed ${PLACE[loop]}; it is ignored`,
+      EXPECTED[loop],
+    );
+  }
+
+  /** A segment outside any transaction set; a run of them is reported once. */
+  private stray(s: SegmentScanner, what: string): void {
+    if (this.straying) return;
+    this.straying = true;
+    const expected = this.interchangeOpen ? (this.groupOpen ? 'ST or GE' : 'GS or IEA') : 'ISA';
+    const name = s.buf.toString('latin1', s.segmentStart, s.idEnd);
+    const known = /^[A-Z][A-Z0-9]{1,2}$/.test(name);
+    this.report(
+      known ? 'UNEXPECTED_SEGMENT' : 'UNKNOWN_SEGMENT',
+      null,
+      `${what}; expected ${expected}, skipping to the next envelope segment`,
+      expected,
+      name,
+    );
+  }
+
+  // ---- element checks
+
+  /** Element k as cents, ABSENT, or NOT_AN_AMOUNT after reporting why. */
+  private amount(s: SegmentScanner, k: number): number {
+    const cents = this.peekAmount(s, k);
+    if (cents === NOT_AN_AMOUNT) this.checkAmount(s, k, cents, '');
+    return cents;
+  }
+
+  private peekAmount(s: SegmentScanner, k: number): number {
+    if (!s.has(k)) return ABSENT;
+    return parseCents(s.buf, s.starts[k] as number, s.ends[k] as number);
+  }
+
+  /** Reports an amount that is missing (when `what` names it) or unreadable. */
+  private checkAmount(
+    s: SegmentScanner,
+    k: number,
+    cents: number,
+    what: string,
+    consequence = '',
+  ): void {
+    const name = elementName(s.buf.toString('latin1', s.segmentStart, s.idEnd), k);
+    if (cents === ABSENT && what !== '') this.missing(name, what, consequence);
+    if (cents !== NOT_AN_AMOUNT) return;
+    const text = s.buf.toString('latin1', s.starts[k] as number, s.ends[k] as number);
+    this.report(
+      'INVALID_AMOUNT',
+      name,
+      `${name} "${shorten(text)}" ${describeAmountProblem(text)}; ` +
+        `expected an amount such as 120.50${consequence}`,
+      'an amount with at most two decimal places',
+      text,
+    );
+  }
+
+  private checkDate(s: SegmentScanner, k: number): void {
+    if (!s.has(k)) return;
+    const start = s.starts[k] as number;
+    const end = s.ends[k] as number;
+    if (isDate(s.buf, start, end)) return;
+    const text = s.buf.toString('latin1', start, end);
+    const name = elementName(s.buf.toString('latin1', s.segmentStart, s.idEnd), k);
+    this.report(
+      'INVALID_VALUE',
+      name,
+      `${name} "${shorten(text)}" is not a CCYYMMDD date`,
+      'a CCYYMMDD date',
+      text,
+    );
+  }
+
+  private checkCount(
+    s: SegmentScanner,
+    k: number,
+    actual: number,
+    code: DiagnosticCode,
+    what: string,
+  ): void {
+    const start = s.starts[k] as number;
+    const end = s.ends[k] as number;
+    let declared = k < s.count && end > start && end - start < 10 ? 0 : -1;
+    for (let i = start; declared >= 0 && i < end; i++) {
+      const c = s.buf[i] as number;
+      declared = c >= 0x30 && c <= 0x39 ? declared * 10 + c - 0x30 : -1;
+    }
+    if (declared === actual) return;
+    const name = elementName(s.buf.toString('latin1', s.segmentStart, s.idEnd), k);
+    const found = s.elementText(k);
+    this.report(
+      code,
+      name,
+      `${name} says ${found ?? '(nothing)'} but there are ${actual} ${what}`,
+      `${name} = ${actual}`,
+      found,
+    );
+  }
+
+  private checkControl(s: SegmentScanner, k: number, opening: string, openingName: string): void {
+    const found = s.elementText(k) ?? '';
+    if (found === opening) return;
+    const name = elementName(s.buf.toString('latin1', s.segmentStart, s.idEnd), k);
+    this.report(
+      'CONTROL_NUMBER_MISMATCH',
+      name,
+      `${name} "${shorten(found)}" does not match ${openingName} "${shorten(opening)}"`,
+      opening,
+      found,
+    );
+  }
+
+  /** Reports a missing required element; returns false so callers can fold it into a flag. */
+  private missing(element: string, what: string, consequence = ''): false {
+    this.report(
+      'MISSING_ELEMENT',
+      element,
+      `${element} (${what}) is missing${consequence}`,
+      element,
+    );
+    return false;
+  }
+
+  // ---- reporting
+
+  private report(
+    code: DiagnosticCode,
+    element: string | null,
+    text: string,
+    expected: string | null,
+    found: string | null = null,
+  ): void {
+    const s = this.scanner;
+    if (this.ended) {
+      this.reportAt(code, this.segmentNumber + 1, this.bytes, null, element, text, expected, found);
+      return;
+    }
+    const id = s.buf.toString('latin1', s.segmentStart, s.idEnd);
+    this.reportAt(code, this.segmentNumber, s.offset, id, element, text, expected, found);
+  }
+
+  private reportAt(
+    code: DiagnosticCode,
+    segment: number,
+    offset: number,
+    id: string | null,
+    element: string | null,
+    text: string,
+    expected: string | null,
+    found: string | null,
+  ): void {
+    const where =
+      id === null
+        ? `segment ${segment} at byte ${offset}`
+        : `segment ${segment} (${id} at byte ${offset})`;
+    this.emit({
+      severity: severityOf(code),
+      code,
+      message: `${where}: ${text}`,
+      segment,
+      offset,
+      segmentId: id,
+      element,
+      expected,
+      found: found === null ? null : shorten(found),
+    });
+  }
+
+  private emit(diagnostic: Diagnostic): void {
+    if (diagnostic.severity === 'error') this.errors++;
+    else this.warnings++;
+    if (this.builder === null || !this.builder.diagnostic(diagnostic))
+      this.onDocumentDiagnostic(diagnostic);
+  }
+}
+
+const PLACE: Record<Loop, string> = {
+  [Loop.Outside]: 'outside an interchange',
+  [Loop.Interchange]: 'before GS',
+  [Loop.Group]: 'between transaction sets',
+  [Loop.Header]: 'in the transaction header',
+  [Loop.Detail]: 'between LX and CLP',
+  [Loop.Claim]: 'in a claim before its service lines',
+  [Loop.Line]: 'in a service line',
+  [Loop.SkippedClaim]: 'in a skipped claim',
+  [Loop.Summary]: 'after PLB',
+  [Loop.SkippedTransaction]: 'in a skipped transaction set',
+};
+
+const EXPECTED: Record<Loop, string> = {
+  [Loop.Outside]: 'ISA',
+  [Loop.Interchange]: 'GS',
+  [Loop.Group]: 'ST or GE',
+  [Loop.Header]: 'BPR, TRN, REF, DTM, N1, N3, N4, PER, LX or CLP',
+  [Loop.Detail]: 'TS3, TS2 or CLP',
+  [Loop.Claim]: 'CAS, NM1, MIA, MOA, REF, DTM, PER, AMT, QTY or SVC',
+  [Loop.Line]: 'DTM, CAS, REF, AMT, QTY, LQ or SVC',
+  [Loop.SkippedClaim]: 'CLP',
+  [Loop.Summary]: 'PLB or SE',
+  [Loop.SkippedTransaction]: 'SE',
+};
+
+function elementName(id: string, k: number): string {
+  return `${id}${k < 10 ? '0' : ''}${k}`;
+}
+
+function shorten(text: string | null): string {
+  if (text === null) return '';
+  return text.length > 24 ? `${text.slice(0, 21)}...` : text;
+}
+
+/**
+ * Fast path: a DTM shaped `DTM*472*20240102` whose date is real, which the general path
+ * would accept without a word.
+ */
+function isPlainDate(s: SegmentScanner): boolean {
+  const buf = s.buf;
+  const p = s.segmentStart;
+  const separator = s.element;
+  if (s.segmentEnd - p !== 16 || buf[p + 3] !== separator || buf[p + 7] !== separator) return false;
+  if (buf[p + 4] === separator || buf[p + 5] === separator || buf[p + 6] === separator)
+    return false;
+  return isDate(buf, p + 8, p + 16);
+}
+
+/** Bytes [start, end), at most three, packed like a segment identifier. */
+function packed(buf: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = (value << 8) | (buf[i] as number);
+  return value;
+}
+
+/**
+ * Fast path for counting: an AMT shaped `AMT*B6*120.5` (qualifier of one to three
+ * characters) whose amount reads, which the general path would accept without a word.
+ */
+function isPlainAmount(s: SegmentScanner): boolean {
+  const buf = s.buf;
+  const separator = s.element;
+  const p = s.segmentStart;
+  if (buf[p + 3] !== separator || buf[p + 4] === separator) return false;
+  let i = p + 5;
+  while (i < p + 8 && buf[i] !== separator) i++;
+  const end = s.segmentEnd;
+  if (buf[i] !== separator || i + 1 >= end) return false;
+  return parseCents(buf, i + 1, end) !== NOT_AN_AMOUNT;
+}

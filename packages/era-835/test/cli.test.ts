@@ -1,0 +1,184 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { corpusFile, fieldCase, hasCorpus } from './support';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/field-cases/', import.meta.url));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function era835(args: readonly string[], input?: Buffer): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--conditions=@memberpay/source', '--import', 'tsx', 'packages/era-835/src/cli.ts', ...args],
+      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input);
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'era835-cli-'));
+
+describe('era835 claims', () => {
+  test('prints each claim payment as a JSON array with exactly the documented fields', async () => {
+    const run = await era835(['claims', join(FIXTURES, 'BR-05b.txt')]);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([
+      {
+        interchangeControlNumber: '000000101',
+        transactionControlNumber: '0001',
+        traceNumber: 'TRACE0001',
+        payerIdentifier: '1512345678',
+        patientControlNumber: 'PCN-1001',
+        statusCode: '1',
+        chargeCents: 20_000,
+        paidCents: 8_000,
+        payerClaimControlNumber: 'CLM0001',
+        patientResponsibility: {
+          declaredCents: 5_000,
+          adjustmentCents: 5_000,
+          deductibleCents: 3_000,
+          coinsuranceCents: 2_000,
+          copayCents: 0,
+          otherCents: 0,
+        },
+      },
+      {
+        interchangeControlNumber: '000000102',
+        transactionControlNumber: '0001',
+        traceNumber: 'TRACE0002',
+        payerIdentifier: '1512345678',
+        patientControlNumber: 'PCN-1002',
+        statusCode: '1',
+        chargeCents: 12_000,
+        paidCents: 9_000,
+        payerClaimControlNumber: 'CLM0002',
+        patientResponsibility: {
+          declaredCents: 3_000,
+          adjustmentCents: 3_000,
+          deductibleCents: 0,
+          coinsuranceCents: 0,
+          copayCents: 3_000,
+          otherCents: 0,
+        },
+      },
+    ]);
+  });
+
+  test('writes warnings to standard error and still exits 0', async () => {
+    const run = await era835(['claims', join(FIXTURES, 'BR-11.txt')]);
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).map((c: { declaredCents: unknown }) => c)).toHaveLength(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^era835: warning PATIENT_RESPONSIBILITY_MISMATCH: segment 19 \(CLP at byte \d+\): /,
+      ),
+    ]);
+  });
+
+  test('reads standard input for -', async () => {
+    const run = await era835(['claims', '-'], fieldCase('T-1'));
+
+    expect(run.code).toBe(0);
+    expect(
+      JSON.parse(run.stdout).map((c: { patientControlNumber: string }) => c.patientControlNumber),
+    ).toEqual(['PCN-1001']);
+  });
+
+  test('prints an empty array for an 835 without claims', async () => {
+    const file = join(scratch, 'no-claims.835');
+    const t1 = fieldCase('T-1').toString('latin1');
+    const withoutClaims = t1.slice(0, t1.indexOf('LX*')) + t1.slice(t1.indexOf('SE*'));
+    writeFileSync(file, withoutClaims.replace('SE*17*', 'SE*10*').replace('BPR*I*80*', 'BPR*H*0*'));
+    const run = await era835(['claims', file]);
+
+    expect(run).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+  });
+
+  test.skipIf(!hasCorpus)('reads a corpus file of two transaction sets', async () => {
+    const file = join(scratch, 'sample.835');
+    writeFileSync(file, corpusFile('affect-therapeutics__edi-835-parser/sample_835.txt'));
+    const run = await era835(['claims', file]);
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toHaveLength(6);
+  });
+});
+
+describe('era835 stats', () => {
+  test('prints the totals as one JSON object', async () => {
+    const run = await era835(['stats', join(FIXTURES, 'BR-05b.txt')]);
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      bytes: fieldCase('BR-05b').length,
+      interchanges: 2,
+      groups: 2,
+      transactions: 2,
+      claims: 2,
+      serviceLines: 2,
+      paidCents: 17_000,
+      patientResponsibilityCents: 8_000,
+      warnings: 0,
+      errors: 0,
+    });
+  });
+
+  test('reads standard input for -', async () => {
+    const run = await era835(['stats', '-'], fieldCase('BR-11'));
+
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      claims: 2,
+      patientResponsibilityCents: 5_000,
+      warnings: 1,
+    });
+  });
+});
+
+describe('input that cannot be read as an 835', () => {
+  test.each(['claims', 'stats'])(
+    '%s exits 1 with one clear line and prints nothing',
+    async (command) => {
+      const file = join(scratch, 'letter.txt');
+      writeFileSync(file, 'Dear provider,\nplease find the remittance attached.\n');
+      const run = await era835([command, file]);
+
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `era835: ${file} is not an X12 835: byte 0: ` +
+          'expected an ISA or ST segment, found "Dear provider, p"\n',
+      );
+    },
+  );
+
+  test('a missing file exits 1 with one line', async () => {
+    const run = await era835(['stats', join(scratch, 'missing.835')]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^era835: cannot read .*missing\.835: ENOENT[^\n]*\n$/);
+  });
+
+  test('a wrong command prints the usage and exits 2', async () => {
+    const run = await era835(['parse']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^usage: era835 claims FILE/);
+  });
+});
