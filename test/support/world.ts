@@ -80,10 +80,10 @@ export function aWorld(options: WorldOptions = {}) {
       textOptOut?: boolean;
     } = {},
   ) => {
-    const id = overrides.id ?? ids.next('member');
+    const id = overrides.id ?? `M-${ids.next('member')}`;
     return (
       await sdk.members.create(asId(organizationId), {
-        id,
+        externalId: id,
         name: `Member ${id}`,
         email: overrides.email === undefined ? `${id}@example.test` : overrides.email,
         phone: overrides.phone === undefined ? '+15555550100' : overrides.phone,
@@ -100,7 +100,6 @@ export function aWorld(options: WorldOptions = {}) {
     const id = overrides.id ?? ids.next('claim');
     return (
       await sdk.claims.create(asId(organizationId), {
-        id,
         memberId,
         patientControlNumber: overrides.patientControlNumber ?? `PCN-${id}`,
         dateOfService: '2024-01-02',

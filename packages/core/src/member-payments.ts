@@ -20,6 +20,8 @@ import {
   type CreateMemberInput,
   createClaim,
   createMember,
+  findClaimByPatientControlNumber,
+  findMemberByExternalId,
   getClaim,
   getMember,
   recordVisitPayment,
@@ -101,12 +103,16 @@ export function createMemberPayments(dependencies: MemberPaymentsDependencies) {
         getMember(context, asId(organizationId), asId(memberId)),
       update: (organizationId: string, memberId: string, patch: UpdateMemberInput) =>
         updateMember(context, asId(organizationId), asId(memberId), patch),
+      findByExternalId: (organizationId: string, externalId: string) =>
+        findMemberByExternalId(context, asId(organizationId), externalId),
     },
     claims: {
       create: (organizationId: string, input: CreateClaimInput) =>
         createClaim(context, asId(organizationId), input),
       get: (organizationId: string, claimId: string) =>
         getClaim(context, asId(organizationId), asId(claimId)),
+      findByPatientControlNumber: (organizationId: string, patientControlNumber: string) =>
+        findClaimByPatientControlNumber(context, asId(organizationId), patientControlNumber),
       recordVisitPayment: (organizationId: string, claimId: string, amount: MoneyInput) =>
         recordVisitPayment(context, asId(organizationId), asId(claimId), amount),
     },

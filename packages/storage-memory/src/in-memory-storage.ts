@@ -34,8 +34,13 @@ function pageAfter<Row extends { readonly id: string }>(
   rows: Row[],
   page: { readonly limit: number; readonly after?: string | null },
 ): Row[] {
-  const start = page.after ? rows.findIndex((row) => row.id === page.after) + 1 : 0;
-  return rows.slice(start, start + page.limit);
+  const cursor = page.after ? rows.findIndex((row) => row.id === page.after) : -1;
+  if (page.after && cursor === -1) {
+    // The row the page ended on is gone; starting over would repeat rows, so this is the end.
+    return [];
+  }
+
+  return rows.slice(cursor + 1, cursor + 1 + page.limit);
 }
 
 type ClaimPaymentRow = ClaimPaymentRecord;
@@ -93,6 +98,7 @@ export class InMemoryStorage implements StoragePort {
         name: 'text_waiting',
         key: (row) => (row.text?.status === 'waiting' ? row.organizationId : null),
       },
+      { name: 'follow_up', key: (row) => (needsFollowUp(row) ? row.organizationId : null) },
     ],
   );
   readonly #audit = new Table<AuditRow>(
@@ -225,6 +231,14 @@ export class InMemoryStorage implements StoragePort {
             .filter((request) => claimable(request, query))
             .sort(byCreation)
             .slice(0, query.limit),
+        findFollowUps: async (organizationId, requestedBefore, page) =>
+          pageAfter(
+            this.#requests
+              .group('follow_up', organizationId)
+              .filter((request) => followUpDue(request, requestedBefore))
+              .sort(byCreation),
+            page,
+          ),
         findTextsDue: async (organizationId, now, limit) =>
           this.#requests
             .group('text_waiting', organizationId)
@@ -343,5 +357,26 @@ function claimable(
   return (
     request.createdAt.getTime() < query.cutoff.getTime() &&
     (lastAttempt === undefined || lastAttempt.getTime() < query.notAttemptedSince.getTime())
+  );
+}
+
+/** A refund the gateway never answered, or a cancel whose invoice is still open. */
+function needsFollowUp(request: PaymentRequest): boolean {
+  const waitingCancel =
+    request.cancelRequestedAt !== null &&
+    (request.status === 'sent' || request.status === 'failed');
+  return waitingCancel || request.refunds.some((refund) => refund.status === 'requested');
+}
+
+function followUpDue(request: PaymentRequest, requestedBefore: Date): boolean {
+  const waitingCancel =
+    request.cancelRequestedAt !== null &&
+    (request.status === 'sent' || request.status === 'failed');
+  return (
+    waitingCancel ||
+    request.refunds.some(
+      (refund) =>
+        refund.status === 'requested' && refund.requestedAt.getTime() < requestedBefore.getTime(),
+    )
   );
 }

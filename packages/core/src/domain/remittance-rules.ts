@@ -35,8 +35,8 @@ export interface DecisionInput {
   readonly automationEnabled: boolean;
   /** What the member paid at the visit for this claim. */
   readonly collectedAtVisitMinor: number;
-  /** A later claim payment in the same remittance corrects this one (a reversal's pair). */
-  readonly correctedLater: boolean;
+  /** Another claim payment in the same remittance corrects this one (a reversal's pair). */
+  readonly corrected: boolean;
 }
 
 /**
@@ -93,8 +93,8 @@ export function decide(input: DecisionInput): RemittanceDecision {
   }
 
   if (is(status, CLAIM_STATUS.reversal)) {
-    return input.correctedLater
-      ? { action: 'skip', reason: 'reversal corrected later in this remittance' }
+    return input.corrected
+      ? { action: 'skip', reason: 'reversal corrected in this remittance' }
       : { action: 'withdraw', reason: 'payer reversed the claim: what was billed is withdrawn' };
   }
 
@@ -106,17 +106,22 @@ export function decide(input: DecisionInput): RemittanceDecision {
   }
 
   const { owedMinor, mismatch } = patientResponsibility(claimPayment);
-  const netMinor = Math.max(0, owedMinor - input.collectedAtVisitMinor);
   if (mismatch) {
+    // A stated total of zero with PR adjustments is a payer error (RFI 396): the adjustments
+    // are the evidence staff review. Otherwise the stated total is what staff review.
+    const { adjustmentCents } = claimPayment.patientResponsibility;
+    const reviewed = owedMinor > 0 ? owedMinor : adjustmentCents;
     return {
       action: 'bill',
-      amountMinor: netMinor,
+      amountMinor: Math.max(0, reviewed - input.collectedAtVisitMinor),
       hold: 'needs_review',
       reason:
         `patient responsibility mismatch: the payer states ${owedMinor} ` +
-        `but its PR adjustments add up to ${claimPayment.patientResponsibility.adjustmentCents}`,
+        `but its PR adjustments add up to ${adjustmentCents}`,
     };
   }
+
+  const netMinor = Math.max(0, owedMinor - input.collectedAtVisitMinor);
 
   const collected =
     input.collectedAtVisitMinor > 0 ? ` less ${input.collectedAtVisitMinor} paid at the visit` : '';
@@ -147,21 +152,20 @@ export function claimPaymentKey(
 }
 
 /**
- * Indexes of reversals (CLP02 22) followed later in the same remittance by a processed claim
- * payment for the same patient control number: the pair restates the bill once.
+ * Indexes of reversals (CLP02 22) whose claim has a processed claim payment elsewhere in the
+ * same remittance, before or after it: the pair restates the bill once.
  */
 export function correctedReversals(claimPayments: readonly ClaimPaymentInput[]): Set<number> {
-  const lastProcessed = new Map<string, number>();
-  claimPayments.forEach((claimPayment, index) => {
-    if (is(claimPayment.statusCode, CLAIM_STATUS.processed)) {
-      lastProcessed.set(claimPayment.patientControlNumber, index);
-    }
-  });
+  const processed = new Set(
+    claimPayments
+      .filter((claimPayment) => is(claimPayment.statusCode, CLAIM_STATUS.processed))
+      .map((claimPayment) => claimPayment.patientControlNumber),
+  );
 
   const corrected = new Set<number>();
   claimPayments.forEach((claimPayment, index) => {
-    const correction = lastProcessed.get(claimPayment.patientControlNumber) ?? -1;
-    if (is(claimPayment.statusCode, CLAIM_STATUS.reversal) && correction > index) {
+    const reversal = is(claimPayment.statusCode, CLAIM_STATUS.reversal);
+    if (reversal && processed.has(claimPayment.patientControlNumber)) {
       corrected.add(index);
     }
   });

@@ -18,6 +18,9 @@ import type { PaymentRequest, PaymentRequestStatus } from './payment-request';
  * - `failed -> draft`: staff fixed what made the gateway refuse the request and retries.
  * - `canceled -> refund_pending`: money reached a request canceled in the same instant (the
  *   void lost a race with the payment); it must go back to the member.
+ * - `refunded -> refund_pending`: more money arrived on an invoice whose payments were
+ *   refunded (an uncollectible invoice can still be paid); it goes back too.
+ * - `refunded -> refund_failed`: a refund can fail after it succeeded (a bank refund returned).
  */
 export const TRANSITIONS: Readonly<Record<PaymentRequestStatus, readonly PaymentRequestStatus[]>> =
   {
@@ -32,11 +35,14 @@ export const TRANSITIONS: Readonly<Record<PaymentRequestStatus, readonly Payment
     failed: ['draft', 'processing', 'partially_paid', 'paid', 'canceled'],
     disputed: ['paid', 'partially_paid', 'charged_back'],
     canceled: ['refund_pending'],
-    refunded: [],
+    refunded: ['refund_pending', 'refund_failed'],
     charged_back: [],
   };
 
-/** States from which no ordinary move leads anywhere. */
+/**
+ * States a request ends in. Only money that moves after the end (a late payment, a returned
+ * refund) leads out of them again.
+ */
 export const FINAL_STATUSES: readonly PaymentRequestStatus[] = [
   'canceled',
   'refunded',

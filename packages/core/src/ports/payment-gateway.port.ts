@@ -116,7 +116,12 @@ export interface GatewayRefund {
    * The refund's own tags, or, for a refund made outside the SDK (in the Dashboard), those of
    * the invoice it refunds.
    */
-  readonly tags: { readonly organizationId: string | null; readonly requestId: string | null };
+  readonly tags: {
+    readonly organizationId: string | null;
+    readonly requestId: string | null;
+    /** The idempotency key of the SDK call that made the refund; null for one made outside. */
+    readonly refundKey: string | null;
+  };
 }
 
 /** Everything a gateway needs to bill one payment request. Nothing clinical goes in here. */

@@ -126,6 +126,16 @@ export interface PaymentRequestRepositoryPort {
    * (`FOR UPDATE SKIP LOCKED` in PostgreSQL), so that concurrent workers never take the same.
    */
   findClaimable(organizationId: OrganizationId, query: ClaimableQuery): Promise<PaymentRequest[]>;
+  /**
+   * Requests with work the gateway never confirmed, oldest first: a refund asked for before
+   * `requestedBefore` that is still `requested`, or a cancel asked for (`cancelRequestedAt`)
+   * whose invoice is still open (status `sent` or `failed`).
+   */
+  findFollowUps(
+    organizationId: OrganizationId,
+    requestedBefore: Date,
+    page: Page,
+  ): Promise<PaymentRequest[]>;
   /** Requests whose text message waits and may go out at `now`. */
   findTextsDue(organizationId: OrganizationId, now: Date, limit: number): Promise<PaymentRequest[]>;
 }

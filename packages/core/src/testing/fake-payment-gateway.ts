@@ -166,7 +166,11 @@ export class FakePaymentGateway implements PaymentGatewayPort {
       amount,
       invoiceId,
       failureReason: null,
-      tags: { organizationId: invoice.tags.organizationId, requestId: invoice.tags.requestId },
+      tags: {
+        organizationId: invoice.tags.organizationId,
+        requestId: invoice.tags.requestId,
+        refundKey: null,
+      },
     };
     this.#refunds.set(refund.id, refund);
     return this.#emit({ type: 'refund.updated', refund, accountId: null });
@@ -377,7 +381,11 @@ export class FakePaymentGateway implements PaymentGatewayPort {
         amount,
         invoiceId: invoice.id,
         failureReason: null,
-        tags: { organizationId: input.organizationId, requestId: input.requestId },
+        tags: {
+          organizationId: input.organizationId,
+          requestId: input.requestId,
+          refundKey: input.idempotencyKey,
+        },
       };
       this.#refunds.set(refund.id, refund);
       this.#emit({ type: 'refund.updated', refund, accountId: null });

@@ -405,6 +405,36 @@ export function describeStorageContract(
         expect(early).toEqual([]);
         expect(due.map((row) => row.id)).toEqual(['req_a3']);
       });
+
+      test('follow-ups: unanswered refunds asked for before the instant, and waiting cancels', async () => {
+        const refunded = await value((tx) => tx.requests.get(ORG_A, asId('req_a1')));
+        const canceling = await value((tx) => tx.requests.get(ORG_A, asId('req_a3')));
+        const intent = {
+          key: 'req_a1:refund:1',
+          gatewayRefundId: null,
+          amount: null,
+          purpose: 'cancel' as const,
+          status: 'requested' as const,
+          failureReason: null,
+          requestedAt: T0,
+        };
+        await value(async (tx) => {
+          await tx.requests.update({ ...refunded!, status: 'refund_pending', refunds: [intent] });
+          await tx.requests.update({ ...canceling!, cancelRequestedAt: T0 });
+        });
+
+        const early = await value((tx) => tx.requests.findFollowUps(ORG_A, T0, { limit: 10 }));
+        const later = await value((tx) => tx.requests.findFollowUps(ORG_A, LATER, { limit: 10 }));
+        const paged = await value((tx) =>
+          tx.requests.findFollowUps(ORG_A, LATER, { limit: 1, after: 'req_a1' }),
+        );
+        const foreign = await value((tx) => tx.requests.findFollowUps(ORG_B, LATER, { limit: 10 }));
+
+        expect(early.map((row) => row.id)).toEqual(['req_a3']);
+        expect(later.map((row) => row.id)).toEqual(['req_a1', 'req_a3']);
+        expect(paged.map((row) => row.id)).toEqual(['req_a3']);
+        expect(foreign).toEqual([]);
+      });
     });
 
     describe('audit trail', () => {
@@ -574,6 +604,7 @@ export function describeStorageContract(
             limit: 100,
           })),
           ...(await tx.requests.findTextsDue(ORG_A, LATER, 100)),
+          ...(await tx.requests.findFollowUps(ORG_A, LATER, { limit: 100 })),
           ...(await tx.audit.listForRequest(ORG_A, asId('req_b1'))),
         ]);
 

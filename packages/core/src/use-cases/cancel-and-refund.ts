@@ -2,17 +2,13 @@ import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
 import type { OrganizationId, PaymentRequestId } from '../domain/ids';
-import { add, type Money, money } from '../domain/money';
-import type {
-  PaymentRequest,
-  PaymentRequestStatus,
-  RefundPurpose,
-  RequestRefund,
-} from '../domain/payment-request';
+import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
 import { auditEntry, transition } from '../domain/status-machine';
-import type { GatewayError, GatewayInvoice, GatewayRefund } from '../ports/payment-gateway.port';
-import { announce, type Context, isConflict, transitionContext } from './context';
+import type { GatewayError, GatewayInvoice } from '../ports/payment-gateway.port';
+import { announce, type Context, transitionContext } from './context';
+import { applyInvoice, hasMoney } from './invoice-state';
 import { loadRequest } from './payment-requests';
+import { refundRequest, sendRequestedRefunds, withConflictRetries } from './refunds';
 
 /**
  * Cancels a request and does what the member's money requires:
@@ -42,23 +38,6 @@ export function cancelRequest(
   );
 }
 
-/** Retries a step that lost an optimistic race: it reads again and decides again. */
-export async function withConflictRetries<T>(
-  context: Context,
-  step: () => Promise<Result<T, DomainError>>,
-): Promise<Result<T, DomainError>> {
-  let outcome = await step();
-  for (
-    let retry = 0;
-    retry < context.options.conflictRetries && outcome.isErr() && isConflict(outcome.error);
-    retry += 1
-  ) {
-    outcome = await step();
-  }
-
-  return outcome;
-}
-
 async function cancelOnce(
   context: Context,
   organizationId: OrganizationId,
@@ -76,14 +55,22 @@ export async function cancelLoaded(
   context: Context,
   request: PaymentRequest,
   actor: Actor,
+  depth = 0,
 ): Promise<Result<PaymentRequest, DomainError>> {
   switch (request.status) {
     case 'draft':
     case 'sending':
       return cancelUnsent(context, request, actor);
     case 'sent':
-    case 'failed':
-      return voidThenCancel(context, request, actor);
+    case 'failed': {
+      const voided = await voidUnpaid(context, request, actor);
+      if (voided.isErr() || voided.value.status === 'canceled' || depth > 1) {
+        return voided;
+      }
+
+      // Money reached the invoice meanwhile: cancel what the request has become.
+      return cancelLoaded(context, voided.value, actor, depth + 1);
+    }
     case 'processing':
       return noteCancelWhileInFlight(context, request, actor);
     case 'partially_paid':
@@ -92,7 +79,7 @@ export async function cancelLoaded(
     case 'refund_failed':
       return refundRequest(context, request, actor, 'cancel');
     case 'refund_pending':
-      return resumeRefund(context, request, actor);
+      return sendRequestedRefunds(context, request, actor);
     case 'canceled':
     case 'refunded':
     case 'charged_back':
@@ -101,10 +88,34 @@ export async function cancelLoaded(
       return err(
         new DomainError(
           'REQUEST.CANCEL_REFUSED',
-          `Payment request ${request.id} is disputed; the member's bank decides the money until the dispute closes`,
+          `Payment request ${request.id} is disputed; the member's bank decides the money ` +
+            'until the dispute closes',
           { requestId: request.id, status: request.status },
         ),
       );
+  }
+}
+
+/**
+ * Withdraws a request the member has paid nothing on: a draft is canceled, an invoice voided.
+ * When the invoice turns out to carry money after all, the request is brought up to date with
+ * it instead and comes back in its new status (`processing`, `paid`, ...), for the caller to
+ * decide again.
+ */
+export async function cancelIfUnpaid(
+  context: Context,
+  request: PaymentRequest,
+  actor: Actor,
+): Promise<Result<PaymentRequest, DomainError>> {
+  switch (request.status) {
+    case 'draft':
+    case 'sending':
+      return cancelUnsent(context, request, actor);
+    case 'sent':
+    case 'failed':
+      return voidUnpaid(context, request, actor);
+    default:
+      return ok(request);
   }
 }
 
@@ -153,27 +164,34 @@ async function cancelUnsent(
   return canceled;
 }
 
-/** Deletes a draft invoice or voids an unpaid open one; a failure only leaves a harmless draft. */
+/**
+ * Makes sure nobody can pay an invoice that must not be paid: deletes a draft, voids an open
+ * or uncollectible one with nothing paid. The batch may be sending the same invoice at this
+ * moment, turning a draft into an open invoice between our read and our delete, so a refused
+ * step is tried once more on a fresh read. An invoice with money on it is left alone.
+ */
 export async function discardUnpaidInvoice(
   context: Context,
   invoiceId: string,
   requestId: string,
 ): Promise<void> {
-  const invoice = await context.gateway.getInvoice(invoiceId);
-  if (invoice.isErr()) {
-    return;
-  }
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const invoice = await context.gateway.getInvoice(invoiceId);
+    if (invoice.isErr() || invoice.value.status === 'void' || hasMoney(invoice.value)) {
+      return;
+    }
 
-  const outcome =
-    invoice.value.status === 'draft'
-      ? await context.gateway.deleteDraftInvoice(invoiceId)
-      : invoice.value.status === 'open' && invoice.value.amountPaid.minor === 0
-        ? await context.gateway.voidInvoice({
+    const outcome =
+      invoice.value.status === 'draft'
+        ? await context.gateway.deleteDraftInvoice(invoiceId)
+        : await context.gateway.voidInvoice({
             invoiceId,
             idempotencyKey: `mp:${requestId}:void:${invoiceId}`,
-          })
-        : null;
-  if (outcome?.isErr()) {
+          });
+    if (outcome.isOk() || (outcome.isErr() && outcome.error.kind === 'not_found')) {
+      return;
+    }
+
     context.logger.warn('could not discard an unsent invoice', {
       requestId,
       invoiceId,
@@ -182,7 +200,7 @@ export async function discardUnpaidInvoice(
   }
 }
 
-async function voidThenCancel(
+async function voidUnpaid(
   context: Context,
   request: PaymentRequest,
   actor: Actor,
@@ -197,59 +215,51 @@ async function voidThenCancel(
     idempotencyKey: `mp:${request.id}:void:${invoiceId}`,
   });
   if (voided.isOk()) {
-    return moveRequest(context, request, 'canceled', actor, 'canceled; the invoice was voided', {
-      amountPaid: voided.value.amountPaid,
-    });
+    return moveRequest(context, request, 'canceled', actor, 'canceled; the invoice was voided');
   }
 
   if (voided.error.kind !== 'invalid_request') {
     return err(gatewayRefused(request, voided.error));
   }
 
-  // The gateway would not void: the member has paid or is paying. Decide from its state.
+  // The gateway would not void: already void, or the member has paid or is paying.
   const invoice = await context.gateway.getInvoice(invoiceId);
   if (invoice.isErr()) {
     return err(gatewayRefused(request, invoice.error));
   }
 
-  return cancelAfterPayment(context, request, invoice.value, actor);
+  return syncWithInvoice(context, request, invoice.value, actor);
 }
 
-async function cancelAfterPayment(
+/** Brings a request in line with what its invoice shows now, as a webhook would. */
+export async function syncWithInvoice(
   context: Context,
   request: PaymentRequest,
   invoice: GatewayInvoice,
   actor: Actor,
 ): Promise<Result<PaymentRequest, DomainError>> {
-  if (invoice.paymentInFlight) {
-    const moved = await moveRequest(
-      context,
-      request,
-      'processing',
-      actor,
-      'a bank payment is in flight',
-      {
-        amountPaid: invoice.amountPaid,
-      },
-    );
-    return moved.isErr() ? moved : noteCancelWhileInFlight(context, moved.value, actor);
+  const synced = await context.storage.transaction(async (tx) => {
+    const current = await loadRequest(tx, request.organizationId, request.id);
+    if (current.isErr()) {
+      return err(current.error);
+    }
+
+    const match = {
+      request: current.value,
+      current: invoice.id === current.value.gateway.invoiceId,
+    };
+    return applyInvoice(context, tx, match, invoice, actor);
+  });
+  if (synced.isErr()) {
+    return err(synced.error);
   }
 
-  if (invoice.status === 'paid' || invoice.amountPaid.minor > 0) {
-    const target = invoice.status === 'paid' ? 'paid' : 'partially_paid';
-    const moved = await moveRequest(context, request, target, actor, 'the member had paid', {
-      amountPaid: invoice.amountPaid,
-    });
-    return moved.isErr() ? moved : refundRequest(context, moved.value, actor, 'cancel');
+  announce(context, request, synced.value.after, actor);
+  if (synced.value.discard) {
+    await discardUnpaidInvoice(context, synced.value.discard, request.id);
   }
 
-  return err(
-    new DomainError(
-      'REQUEST.CANCEL_REFUSED',
-      `The invoice of payment request ${request.id} is ${invoice.status} and could not be voided`,
-      { requestId: request.id, invoiceStatus: invoice.status },
-    ),
-  );
+  return ok(synced.value.after);
 }
 
 /** A bank payment is in flight: note the wish, and settle it when the payment lands or fails. */
@@ -282,7 +292,8 @@ async function stopCollectingThenRefund(
 ): Promise<Result<PaymentRequest, DomainError>> {
   const invoiceId = request.gateway.invoiceId;
   if (invoiceId) {
-    // Payments on the invoice forbid voiding it; uncollectible stops the member paying the rest.
+    // Payments on the invoice forbid voiding it; uncollectible stops the member paying the rest
+    // (and money that still arrives is refunded when its event comes).
     const stopped = await context.gateway.markUncollectible({
       invoiceId,
       idempotencyKey: `mp:${request.id}:uncollectible:${invoiceId}`,
@@ -293,314 +304,6 @@ async function stopCollectingThenRefund(
   }
 
   return refundRequest(context, request, actor, 'cancel');
-}
-
-/**
- * Refunds what the member paid and has not had back. The intent (a refund with its idempotency
- * key) is stored before the gateway is called, so that a crash, a retry or a second cancel
- * finds it and makes the same call again: one refund, never two.
- */
-export async function refundRequest(
-  context: Context,
-  request: PaymentRequest,
-  actor: Actor,
-  purpose: RefundPurpose,
-  amount: Money | null = null,
-  idempotencyKey: string | null = null,
-): Promise<Result<PaymentRequest, DomainError>> {
-  const key = idempotencyKey ?? `mp:${request.id}:refund:${request.refunds.length + 1}`;
-  const earlier = request.refunds.find((refund) => refund.key === key);
-  if (earlier) {
-    // Asked before (a retried remittance, a second cancel): finish that refund, never a new one.
-    return earlier.status === 'requested'
-      ? callRefund(context, request, earlier, actor)
-      : ok(request);
-  }
-
-  const intent: RequestRefund = {
-    key,
-    gatewayRefundId: null,
-    amount,
-    purpose,
-    status: 'requested',
-    failureReason: null,
-    requestedAt: context.clock.now(),
-  };
-  const refunds = [...request.refunds, intent];
-  const moves = purpose === 'cancel' && request.status !== 'refund_pending';
-  const pending = moves
-    ? await moveRequest(context, request, 'refund_pending', actor, 'refund requested', { refunds })
-    : await saveRefunds(context, request, refunds, actor, `refund requested (${purpose})`);
-  if (pending.isErr()) {
-    return pending;
-  }
-
-  return callRefund(context, pending.value, intent, actor);
-}
-
-async function resumeRefund(
-  context: Context,
-  request: PaymentRequest,
-  actor: Actor,
-): Promise<Result<PaymentRequest, DomainError>> {
-  const unsent = request.refunds.find((refund) => refund.status === 'requested');
-  return unsent ? callRefund(context, request, unsent, actor) : ok(request);
-}
-
-async function callRefund(
-  context: Context,
-  request: PaymentRequest,
-  intent: RequestRefund,
-  actor: Actor,
-): Promise<Result<PaymentRequest, DomainError>> {
-  const invoiceId = request.gateway.invoiceId;
-  if (!invoiceId) {
-    return err(
-      new DomainError(
-        'REQUEST.CANCEL_REFUSED',
-        `Payment request ${request.id} has no invoice to refund`,
-        {
-          requestId: request.id,
-        },
-      ),
-    );
-  }
-
-  const refunded = await context.gateway.refundInvoice({
-    invoiceId,
-    amount: intent.amount,
-    organizationId: request.organizationId,
-    requestId: request.id,
-    idempotencyKey: intent.key,
-  });
-  if (refunded.isErr()) {
-    if (refunded.error.retryable) {
-      // The intent stays `requested`; cancel again, or the scheduler's tick, sends it later.
-      context.logger.warn('refund call failed, will retry', {
-        requestId: request.id,
-        error: refunded.error.kind,
-      });
-      return ok(request);
-    }
-
-    return recordRefundOutcome(
-      context,
-      request.organizationId,
-      request.id,
-      intent.key,
-      {
-        id: null,
-        status: 'failed',
-        amount: intent.amount,
-        failureReason: refunded.error.message,
-      },
-      actor,
-    );
-  }
-
-  return recordRefundOutcome(
-    context,
-    request.organizationId,
-    request.id,
-    intent.key,
-    refundFacts(refunded.value),
-    actor,
-  );
-}
-
-interface RefundFacts {
-  readonly id: string | null;
-  readonly status: RequestRefund['status'];
-  readonly amount: Money | null;
-  readonly failureReason: string | null;
-}
-
-export function refundFacts(refund: GatewayRefund): RefundFacts {
-  const status =
-    refund.status === 'succeeded'
-      ? 'succeeded'
-      : refund.status === 'failed' || refund.status === 'canceled'
-        ? 'failed'
-        : 'pending';
-  return { id: refund.id, status, amount: refund.amount, failureReason: refund.failureReason };
-}
-
-/**
- * Stores what the gateway says of a refund, found by its id or, for the answer to our own call,
- * by its key, and moves the request when the refund settles. A refund made outside the SDK is
- * added to the request's refunds. Safe to apply more than once.
- */
-export async function recordRefundOutcome(
-  context: Context,
-  organizationId: string,
-  requestId: string,
-  key: string | null,
-  facts: RefundFacts,
-  actor: Actor,
-): Promise<Result<PaymentRequest, DomainError>> {
-  return withConflictRetries(context, async () => {
-    const stored = await context.storage.transaction(async (tx) => {
-      const found = await loadRequest(
-        tx,
-        organizationId as OrganizationId,
-        requestId as PaymentRequestId,
-      );
-      if (found.isErr()) {
-        return err(found.error);
-      }
-
-      const request = found.value;
-      const updated = mergeRefund(context, request, key, facts);
-      if (updated === null) {
-        return ok({ before: request, after: request });
-      }
-
-      const amountRefunded = updated
-        .filter((refund) => refund.status === 'succeeded')
-        .reduce(
-          (total, refund) => add(total, refund.amount ?? money(0, total.currency)),
-          money(0, request.amount.currency),
-        );
-      const target = refundTarget(request, updated, amountRefunded);
-      const changes = { refunds: updated, amountRefunded };
-      if (target === request.status) {
-        const saved = await tx.requests.update({
-          ...request,
-          ...changes,
-          updatedAt: context.clock.now(),
-        });
-        await tx.audit.append(
-          auditEntry(saved, request.status, {
-            ...transitionContext(context, actor, `refund ${facts.status}`),
-            action: 'refund_recorded',
-            details: { refundId: facts.id, amountRefundedMinor: amountRefunded.minor },
-          }),
-        );
-        return ok({ before: request, after: saved });
-      }
-
-      const moved = transition(
-        request,
-        target,
-        transitionContext(context, actor, `refund ${facts.status}`, {
-          details: { refundId: facts.id, failure: facts.failureReason },
-        }),
-        changes,
-      );
-      if (moved.isErr()) {
-        return err(moved.error);
-      }
-
-      const saved = await tx.requests.update(moved.value.request);
-      await tx.audit.append(moved.value.audit);
-      return ok({ before: request, after: saved });
-    });
-    if (stored.isErr()) {
-      return err(stored.error);
-    }
-
-    announce(context, stored.value.before, stored.value.after, actor);
-    return ok(stored.value.after);
-  });
-}
-
-/** The refunds with the new facts merged in, or null when nothing changes. */
-function mergeRefund(
-  context: Context,
-  request: PaymentRequest,
-  key: string | null,
-  facts: RefundFacts,
-): RequestRefund[] | null {
-  const index = request.refunds.findIndex(
-    (refund) =>
-      (facts.id !== null && refund.gatewayRefundId === facts.id) ||
-      (key !== null && refund.key === key),
-  );
-  const unmatched =
-    index === -1
-      ? request.refunds.findIndex(
-          (refund) => refund.status === 'requested' && refund.gatewayRefundId === null,
-        )
-      : index;
-  if (unmatched === -1) {
-    if (facts.id === null) {
-      return null;
-    }
-
-    // A refund made outside the SDK, for example in the Dashboard.
-    return [
-      ...request.refunds,
-      {
-        key: `external:${facts.id}`,
-        gatewayRefundId: facts.id,
-        amount: facts.amount,
-        purpose: 'external',
-        status: facts.status,
-        failureReason: facts.failureReason,
-        requestedAt: context.clock.now(),
-      },
-    ];
-  }
-
-  const current = request.refunds[unmatched] as RequestRefund;
-  // A settled refund does not go back to pending because an older event arrived late.
-  const settled = current.status === 'succeeded' || current.status === 'failed';
-  const status = settled && facts.status === 'pending' ? current.status : facts.status;
-  const next: RequestRefund = {
-    ...current,
-    gatewayRefundId: facts.id ?? current.gatewayRefundId,
-    amount: facts.amount ?? current.amount,
-    status,
-    failureReason: facts.failureReason,
-  };
-  if (JSON.stringify(next) === JSON.stringify(current)) {
-    return null;
-  }
-
-  return request.refunds.map((refund, at) => (at === unmatched ? next : refund));
-}
-
-function refundTarget(
-  request: PaymentRequest,
-  refunds: readonly RequestRefund[],
-  amountRefunded: Money,
-): PaymentRequestStatus {
-  const fullyRefunded =
-    request.amountPaid.minor > 0 && amountRefunded.minor >= request.amountPaid.minor;
-  const latestCancel = refunds.filter((refund) => refund.purpose === 'cancel').at(-1);
-
-  if (['paid', 'refund_pending', 'refund_failed'].includes(request.status) && fullyRefunded) {
-    return 'refunded';
-  }
-
-  if (request.status === 'refund_pending' && latestCancel?.status === 'failed') {
-    return 'refund_failed';
-  }
-
-  return request.status;
-}
-
-async function saveRefunds(
-  context: Context,
-  request: PaymentRequest,
-  refunds: RequestRefund[],
-  actor: Actor,
-  reason: string,
-): Promise<Result<PaymentRequest, DomainError>> {
-  return context.storage.transaction(async (tx) => {
-    const stored = await tx.requests.update({
-      ...request,
-      refunds,
-      updatedAt: context.clock.now(),
-    });
-    await tx.audit.append(
-      auditEntry(stored, request.status, {
-        ...transitionContext(context, actor, reason),
-        action: 'refund_requested',
-      }),
-    );
-    return ok(stored);
-  });
 }
 
 function gatewayRefused(request: PaymentRequest, error: GatewayError): DomainError {
@@ -633,11 +336,50 @@ export function deleteRequest(
         return err(found.error);
       }
 
-      return found.value.status === 'draft'
-        ? removeDraft(context, found.value, actor)
-        : cancelThenHide(context, found.value, actor);
+      // A draft may have had an invoice that reached the member (the batch never heard back):
+      // money on it makes the draft a paid request, which is refunded, not erased.
+      const reconciled = await reconcileInvoices(context, found.value, actor);
+      if (reconciled.isErr()) {
+        return err(reconciled.error);
+      }
+
+      return reconciled.value.status === 'draft'
+        ? removeDraft(context, reconciled.value, actor)
+        : cancelThenHide(context, reconciled.value, actor);
     }),
   );
+}
+
+/** Applies the money found on any invoice the request ever had; returns the request as it is. */
+async function reconcileInvoices(
+  context: Context,
+  request: PaymentRequest,
+  actor: Actor,
+): Promise<Result<PaymentRequest, DomainError>> {
+  const { customerId, invoiceId } = request.gateway;
+  const askedBefore =
+    request.sendAttempt?.invoiceRequestedAt !== undefined &&
+    request.sendAttempt?.invoiceRequestedAt !== null;
+  if (request.status !== 'draft' || (!invoiceId && !askedBefore) || !customerId) {
+    return ok(request);
+  }
+
+  const invoices = await context.gateway.findInvoices({ customerId, requestId: request.id });
+  if (invoices.isErr()) {
+    return err(gatewayRefused(request, invoices.error));
+  }
+
+  let current = request;
+  for (const invoice of invoices.value.filter(hasMoney)) {
+    const synced = await syncWithInvoice(context, current, invoice, actor);
+    if (synced.isErr()) {
+      return synced;
+    }
+
+    current = synced.value;
+  }
+
+  return ok(current);
 }
 
 async function removeDraft(

@@ -11,15 +11,16 @@ import {
   WebhookError,
 } from '../ports/payment-gateway.port';
 import type { UnitOfWork } from '../ports/storage.port';
+import { cancelLoaded, discardUnpaidInvoice } from './cancel-and-refund';
+import { announce, type Context, transitionContext } from './context';
+import { applyInvoice, findRequestForInvoice } from './invoice-state';
+import { applyPayoutAccountFacts, gatewayFailure } from './organizations';
 import {
-  cancelLoaded,
   recordRefundOutcome,
   refundFacts,
-  refundRequest,
+  sendRequestedRefunds,
   withConflictRetries,
-} from './cancel-and-refund';
-import { announce, type Context, transitionContext } from './context';
-import { applyPayoutAccountFacts, gatewayFailure } from './organizations';
+} from './refunds';
 
 export interface WebhookOutcome {
   /**
@@ -200,54 +201,6 @@ async function owningOrganization(
   return ok(owns ? organization.value : null);
 }
 
-async function findRequestForInvoice(
-  tx: UnitOfWork,
-  organizationId: OrganizationId,
-  invoice: Pick<GatewayInvoice, 'id' | 'tags'>,
-): Promise<PaymentRequest | null> {
-  const linked = await tx.requests.findByInvoiceId(organizationId, invoice.id);
-  if (linked || !invoice.tags.requestId) {
-    return linked;
-  }
-
-  // A batch worker created this invoice but stopped before storing its id.
-  const tagged = await tx.requests.get(organizationId, asId(invoice.tags.requestId));
-  const unlinked =
-    tagged !== null &&
-    tagged.gateway.invoiceId === null &&
-    tagged.revision === invoice.tags.revision;
-  return unlinked ? tagged : null;
-}
-
-/** What the invoice says the request's status should be, from the invoice alone. */
-function statusFromInvoice(invoice: GatewayInvoice): PaymentRequestStatus | null {
-  switch (invoice.status) {
-    case 'draft':
-      return null;
-    case 'paid':
-      return 'paid';
-    case 'void':
-      return 'canceled';
-    case 'uncollectible':
-      return invoice.amountPaid.minor > 0 ? 'partially_paid' : 'failed';
-    case 'open':
-      if (invoice.paymentInFlight) {
-        return 'processing';
-      }
-
-      return invoice.amountPaid.minor > 0 ? 'partially_paid' : 'sent';
-  }
-}
-
-/** Statuses where money is on its way back or in the bank's hands: invoice news changes nothing. */
-const SETTLING: readonly PaymentRequestStatus[] = [
-  'refund_pending',
-  'refunded',
-  'refund_failed',
-  'disputed',
-  'charged_back',
-];
-
 async function applyInvoiceEvent(
   context: Context,
   event: InvoiceEvent,
@@ -277,32 +230,15 @@ async function applyInvoiceEvent(
   const organizationId = organization.value.id;
   const actor = eventActor(event);
   const applied = await context.storage.transaction(async (tx) => {
-    const request = await findRequestForInvoice(tx, organizationId, invoice.value);
-    if (!request) {
+    const match = await findRequestForInvoice(tx, organizationId, invoice.value);
+    if (!match) {
       return ok(null);
     }
 
+    // The event is recorded with the change it causes: one commits only with the other.
     await recordEvent(tx, event, organizationId, context.clock.now());
-    const change = invoiceChange(request, invoice.value);
-    if (!change) {
-      return ok({ before: request, after: request });
-    }
-
-    const moved = transition(
-      request,
-      change.to,
-      transitionContext(context, actor, change.reason, {
-        details: { invoiceId: invoice.value.id, amountPaidMinor: invoice.value.amountPaid.minor },
-      }),
-      change.changes,
-    );
-    if (moved.isErr()) {
-      return err(moved.error);
-    }
-
-    const saved = await tx.requests.update(moved.value.request);
-    await tx.audit.append(moved.value.audit);
-    return ok({ before: request, after: saved });
+    const result = await applyInvoice(context, tx, match, invoice.value, actor);
+    return result.map((outcome) => ({ before: match.request, ...outcome }));
   });
   if (applied.isErr()) {
     return duplicateIsSeen(
@@ -315,119 +251,37 @@ async function applyInvoiceEvent(
     return unknown(context, event, `invoice ${event.invoice.id} matches no payment request`);
   }
 
-  const { before, after } = applied.value;
+  const { before, after, discard } = applied.value;
   announce(context, before, after, actor);
-  const followUp = await settleCancelWish(context, after, actor);
-  if (followUp.isErr()) {
-    return err(followUp.error);
-  }
-
+  await followUp(context, after, discard, actor);
   return ok(outcome(event, 'applied', after.id));
 }
 
-interface InvoiceChange {
-  readonly to: PaymentRequestStatus;
-  readonly reason: string;
-  readonly changes: Partial<PaymentRequest>;
-}
-
 /**
- * How an invoice's current state moves a request, or null when it does not. Moves only go
- * forward: a late or stale event never undoes a payment, and a request the batch is still
- * sending is left to the batch unless money moved.
+ * The gateway calls an applied event leaves to make. Their intents are already stored, so a
+ * call that fails now is made again by the scheduler's tick; the event stays applied.
  */
-function invoiceChange(request: PaymentRequest, invoice: GatewayInvoice): InvoiceChange | null {
-  const to = statusFromInvoice(invoice);
-  if (to === null || SETTLING.includes(request.status)) {
-    return null;
-  }
-
-  const linkChanges: Partial<PaymentRequest> = {
-    amountPaid: invoice.amountPaid,
-    gateway: {
-      ...request.gateway,
-      invoiceId: invoice.id,
-      invoiceRevision: request.gateway.invoiceRevision ?? invoice.tags.revision,
-      customerId: request.gateway.customerId ?? invoice.customerId,
-      hostedInvoiceUrl: invoice.hostedInvoiceUrl ?? request.gateway.hostedInvoiceUrl,
-      invoiceNumber: invoice.number ?? request.gateway.invoiceNumber,
-    },
-  };
-  const samePaid = invoice.amountPaid.minor === request.amountPaid.minor;
-  if (to === request.status && samePaid) {
-    return null;
-  }
-
-  if (request.status === 'sending' && (to === 'sent' || to === 'failed')) {
-    return null;
-  }
-
-  if (to === request.status) {
-    return {
-      to,
-      reason: `payment recorded: ${invoice.amountPaid.minor} paid`,
-      changes: linkChanges,
-    };
-  }
-
-  if (request.status === 'canceled' && to !== 'paid' && to !== 'partially_paid') {
-    return null;
-  }
-
-  if (request.status === 'canceled') {
-    // Money reached a request canceled in the same moment; it goes back to the member.
-    return {
-      to: 'refund_pending',
-      reason: 'paid after it was canceled; the payment will be refunded',
-      changes: linkChanges,
-    };
-  }
-
-  if (!canMove(request.status, to)) {
-    return null;
-  }
-
-  return { to, reason: reasonFor(to), changes: linkChanges };
-}
-
-function reasonFor(status: PaymentRequestStatus): string {
-  switch (status) {
-    case 'paid':
-      return 'the member paid the invoice';
-    case 'partially_paid':
-      return 'part of the invoice was paid';
-    case 'processing':
-      return 'a bank payment is in flight';
-    case 'sent':
-      return 'the invoice is open (a payment failed or has not been made)';
-    case 'canceled':
-      return 'the invoice was voided';
-    case 'failed':
-      return 'the invoice was marked uncollectible';
-    default:
-      return `moved to ${status} by the gateway`;
-  }
-}
-
-/**
- * Finishes what an event leaves to do: refund money that reached a canceled request, or settle
- * a cancel that staff asked for while a bank payment was in flight (refund it if it landed,
- * void the invoice if it failed).
- */
-async function settleCancelWish(
+async function followUp(
   context: Context,
   request: PaymentRequest,
+  discard: string | null,
   actor: Actor,
-): Promise<Result<unknown, DomainError>> {
-  const refundUnderWay = request.refunds.some(
-    (refund) => refund.status === 'requested' || refund.status === 'pending',
-  );
-  if (request.status === 'refund_pending' && !refundUnderWay) {
-    return refundRequest(context, request, actor, 'cancel');
+): Promise<void> {
+  if (discard) {
+    await discardUnpaidInvoice(context, discard, request.id);
   }
 
-  const settles = ['paid', 'partially_paid', 'sent'].includes(request.status);
-  return request.cancelRequestedAt && settles ? cancelLoaded(context, request, actor) : ok(null);
+  const settled = request.refunds.some((refund) => refund.status === 'requested')
+    ? await sendRequestedRefunds(context, request, actor)
+    : request.cancelRequestedAt && (request.status === 'sent' || request.status === 'failed')
+      ? await cancelLoaded(context, request, actor)
+      : ok(request);
+  if (settled.isErr()) {
+    context.logger.warn('a follow-up of a gateway event failed; the scheduler will retry', {
+      requestId: request.id,
+      code: settled.error.code,
+    });
+  }
 }
 
 async function applyRefundEvent(
@@ -445,36 +299,23 @@ async function applyRefundEvent(
     return unknown(context, event, `refund ${refund.id}`);
   }
 
-  const recorded = await context.storage.transaction(async (tx) => {
-    const request = await tx.requests.get(
-      organization.value?.id as OrganizationId,
-      asId(requestId),
-    );
-    if (request) {
-      await recordEvent(tx, event, request.organizationId, context.clock.now());
-    }
-    return ok(request !== null);
-  });
-  if (recorded.isErr()) {
-    return duplicateIsSeen(
-      event,
-      recorded.map(() => outcome(event, 'applied', requestId)),
-    );
-  }
-
-  if (!recorded.value) {
-    return unknown(context, event, `refund ${refund.id} names request ${requestId}`);
-  }
-
+  // The event is recorded in the same unit of work as the refund's news.
   const applied = await recordRefundOutcome(
     context,
     organization.value.id,
     requestId,
-    null,
     refundFacts(refund),
     eventActor(event),
+    event,
   );
-  return applied.map(() => outcome(event, 'applied', requestId));
+  if (applied.isErr() && applied.error.code === 'REQUEST.NOT_FOUND') {
+    return unknown(context, event, `refund ${refund.id} names request ${requestId}`);
+  }
+
+  return duplicateIsSeen(
+    event,
+    applied.map(() => outcome(event, 'applied', requestId)),
+  );
 }
 
 async function applyDisputeEvent(
@@ -495,11 +336,12 @@ async function applyDisputeEvent(
   const actor = eventActor(event);
   const invoiceRef = { id: dispute.invoiceId, tags: dispute.tags };
   const applied = await context.storage.transaction(async (tx) => {
-    const request = await findRequestForInvoice(tx, organizationId, invoiceRef);
-    if (!request) {
+    const match = await findRequestForInvoice(tx, organizationId, invoiceRef);
+    if (!match) {
       return ok(null);
     }
 
+    const request = match.request;
     await recordEvent(tx, event, organizationId, context.clock.now());
     const to = disputeTarget(request, event);
     if (to === null || to === request.status || !canMove(request.status, to)) {

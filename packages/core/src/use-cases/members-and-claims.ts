@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors';
 import { asId, type ClaimId, type MemberId, type OrganizationId } from '../domain/ids';
 import { asLocalDate } from '../domain/local-date';
 import type { Member } from '../domain/member';
-import { zero } from '../domain/money';
+import { type Money, zero } from '../domain/money';
 import type { UnitOfWork } from '../ports/storage.port';
 import { type Context, validate } from './context';
 import {
@@ -26,9 +26,7 @@ const memberFields = {
   textOptOut: z.boolean().optional(),
 };
 
-const createMemberSchema = z
-  .object({ id: z.string().trim().min(1).max(100).optional(), ...memberFields })
-  .strict();
+const createMemberSchema = z.object(memberFields).strict();
 const updateMemberSchema = z.object(memberFields).partial().strict();
 
 export type CreateMemberInput = z.input<typeof createMemberSchema>;
@@ -85,7 +83,7 @@ export function createMember(
 
   const now = context.clock.now();
   const member: Member = {
-    id: asId(valid.value.id ?? context.ids.next('mem')),
+    id: asId(context.ids.next('mem')),
     organizationId,
     externalId: valid.value.externalId ?? null,
     name: valid.value.name,
@@ -109,7 +107,7 @@ export function createMember(
     .mapErr(
       duplicateAs(
         'MEMBER.ALREADY_EXISTS',
-        `A member with id ${member.id} or external id ${member.externalId} already exists`,
+        `A member with external id ${member.externalId} already exists in the organization`,
       ),
     );
 }
@@ -151,7 +149,6 @@ export function getMember(
 
 const createClaimSchema = z
   .object({
-    id: z.string().trim().min(1).max(100).optional(),
     memberId: z.string().min(1),
     patientControlNumber: z.string().trim().min(1).max(38),
     payerClaimControlNumber: z.string().trim().min(1).max(50).nullable().optional(),
@@ -189,10 +186,16 @@ export function createClaim(
       }
 
       const currency = organization.settings.currency;
-      const charge = toMoney(valid.value.chargeAmount, currency, 'chargeAmount');
-      const collected = valid.value.collectedAtVisit
-        ? toMoney(valid.value.collectedAtVisit, currency, 'collectedAtVisit')
-        : ok(zero(currency));
+      const charge = toMoney(valid.value.chargeAmount, currency, 'chargeAmount').andThen((amount) =>
+        atLeast(amount, 1, 'chargeAmount', 'a claim charge must be above zero'),
+      );
+      const collected = (
+        valid.value.collectedAtVisit
+          ? toMoney(valid.value.collectedAtVisit, currency, 'collectedAtVisit')
+          : ok(zero(currency))
+      ).andThen((amount) =>
+        atLeast(amount, 0, 'collectedAtVisit', 'a payment at the visit cannot be negative'),
+      );
       const amounts = charge.andThen((chargeAmount) =>
         collected.map((collectedAtVisit) => ({ chargeAmount, collectedAtVisit })),
       );
@@ -202,7 +205,7 @@ export function createClaim(
 
       const now = context.clock.now();
       const claim: Claim = {
-        id: asId(valid.value.id ?? context.ids.next('clm')),
+        id: asId(context.ids.next('clm')),
         organizationId,
         memberId: member.value.id,
         patientControlNumber: valid.value.patientControlNumber,
@@ -255,12 +258,14 @@ export function recordVisitPayment(
       return err(collected.error);
     }
 
-    if (collected.value.minor < 0) {
-      return err(
-        new DomainError('INPUT.INVALID', 'amount: a payment at the visit cannot be negative', {
-          field: 'amount',
-        }),
-      );
+    const checked = atLeast(
+      collected.value,
+      0,
+      'amount',
+      'a payment at the visit cannot be negative',
+    );
+    if (checked.isErr()) {
+      return err(checked.error);
     }
 
     return ok(
@@ -270,5 +275,55 @@ export function recordVisitPayment(
         updatedAt: context.clock.now(),
       }),
     );
+  });
+}
+
+function atLeast(
+  amount: Money,
+  minimum: number,
+  field: string,
+  message: string,
+): Result<Money, DomainError> {
+  return amount.minor >= minimum
+    ? ok(amount)
+    : err(new DomainError('INPUT.INVALID', `${field}: ${message}`, { field, minor: amount.minor }));
+}
+
+/** The member a host knows by its own id (`externalId`), within the organization. */
+export function findMemberByExternalId(
+  context: Context,
+  organizationId: OrganizationId,
+  externalId: string,
+): ResultAsync<Member, DomainError> {
+  return context.storage.transaction(async (tx) => {
+    const member = await tx.members.findByExternalId(organizationId, externalId);
+    return member
+      ? ok(member)
+      : err(
+          new DomainError('MEMBER.NOT_FOUND', `No member with external id ${externalId}`, {
+            organizationId,
+            externalId,
+          }),
+        );
+  });
+}
+
+/** The claim with this patient control number (CLM01), within the organization. */
+export function findClaimByPatientControlNumber(
+  context: Context,
+  organizationId: OrganizationId,
+  patientControlNumber: string,
+): ResultAsync<Claim, DomainError> {
+  return context.storage.transaction(async (tx) => {
+    const claim = await tx.claims.findByPatientControlNumber(organizationId, patientControlNumber);
+    return claim
+      ? ok(claim)
+      : err(
+          new DomainError(
+            'CLAIM.NOT_FOUND',
+            `No claim with patient control number ${patientControlNumber}`,
+            { organizationId, patientControlNumber },
+          ),
+        );
   });
 }

@@ -26,7 +26,9 @@ import type {
   PaymentGatewayPort,
 } from '../ports/payment-gateway.port';
 import type { UnitOfWork } from '../ports/storage.port';
+import { discardUnpaidInvoice, syncWithInvoice } from './cancel-and-refund';
 import { announce, type Context, isConflict, transitionContext } from './context';
+import { hasMoney } from './invoice-state';
 import { loadOrganization } from './organizations';
 
 /** How many held or failed requests a report lists by id; the counts are always complete. */
@@ -182,14 +184,14 @@ async function runBatchNow(
 function countCalls(gateway: PaymentGatewayPort, calls: { count: number }): PaymentGatewayPort {
   return new Proxy(gateway, {
     get(target, property, receiver) {
-      const member = Reflect.get(target, property, receiver);
-      if (typeof member !== 'function' || property === 'verifyWebhook') {
-        return err(member.error);
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'verifyWebhook') {
+        return value;
       }
 
       return (...args: unknown[]) => {
         calls.count += 1;
-        return member.apply(target, args);
+        return value.apply(target, args);
       };
     },
   });
@@ -530,7 +532,8 @@ async function sendSteps(run: Run, claimed: PaymentRequest): Promise<Step<void>>
 
   const request = withInvoice.value;
   const invoiceId = request.gateway.invoiceId as string;
-  const key = `mp:${request.id}:r${request.revision}`;
+  // Keyed by the invoice: whichever attempt sends it, it is sent once.
+  const key = `mp:${request.id}:${invoiceId}`;
   const delivered = member.value.email
     ? await run.gateway.sendInvoice({ invoiceId, idempotencyKey: `${key}:send` })
     : await run.gateway.finalizeInvoice({ invoiceId, idempotencyKey: `${key}:finalize` });
@@ -590,7 +593,9 @@ async function ensureCustomer(run: Run, member: Member): Promise<Step<string>> {
 /**
  * Makes sure the request has an invoice for its current revision: the one it already has, one
  * an earlier attempt created without recording it, or a new one. Invoices made for an older
- * revision (the draft was edited since) are deleted or voided so that they never reach anyone.
+ * revision (the draft was edited since) or left half-built are deleted or voided so that they
+ * never reach anyone. An earlier invoice the member has paid stops everything: the request is
+ * brought up to date with that payment instead, and nothing more is sent.
  */
 async function ensureInvoice(
   run: Run,
@@ -602,21 +607,31 @@ async function ensureInvoice(
     return ok(request);
   }
 
-  if (link.invoiceId) {
-    const discarded = await discardInvoice(run, link.invoiceId, request.id);
-    if (discarded.isErr()) {
-      return err(discarded.error);
-    }
+  const earlier = await earlierInvoices(run, request, customerId);
+  if (earlier.isErr()) {
+    return err(earlier.error);
   }
 
   let invoice: GatewayInvoice | null = null;
-  if (request.sendAttempt?.invoiceRequestedAt) {
-    const found = await recoverInvoice(run, request, customerId);
-    if (found.isErr()) {
-      return err(found.error);
+  for (const candidate of earlier.value) {
+    if (hasMoney(candidate)) {
+      return settle(run, request, candidate);
     }
 
-    invoice = found.value;
+    const reusable =
+      invoice === null &&
+      (candidate.status === 'draft' || candidate.status === 'open') &&
+      candidate.tags.revision === request.revision &&
+      candidate.amountDue.minor === request.amount.minor;
+    if (reusable) {
+      invoice = candidate;
+      continue;
+    }
+
+    const discarded = await discardInvoice(run, candidate, request.id);
+    if (discarded.isErr()) {
+      return err(discarded.error);
+    }
   }
 
   let current = request;
@@ -649,86 +664,96 @@ async function ensureInvoice(
     },
   });
   if (linked.isErr() && linked.error instanceof Lost) {
-    await compensateLostInvoice(run, invoice, linked.error);
+    await compensateLostInvoice(run, invoice.id, linked.error);
   }
 
   return linked;
 }
 
-async function recoverInvoice(
+/**
+ * Invoices the request may already have: its recorded one (of an older revision), and, when an
+ * earlier attempt asked for one it never recorded, every invoice tagged with the request.
+ */
+async function earlierInvoices(
   run: Run,
   request: PaymentRequest,
   customerId: string,
-): Promise<Step<GatewayInvoice | null>> {
-  const found = await run.gateway.findInvoices({ customerId, requestId: request.id });
-  if (found.isErr()) {
-    return err(found.error);
+): Promise<Step<readonly GatewayInvoice[]>> {
+  if (request.sendAttempt?.invoiceRequestedAt) {
+    const found = await run.gateway.findInvoices({ customerId, requestId: request.id });
+    run.context.logger.info('looked for invoices an earlier attempt created', {
+      requestId: request.id,
+      found: found.isOk() ? found.value.length : null,
+    });
+    return found.isErr() ? err(found.error) : ok(found.value);
   }
 
-  let adopted: GatewayInvoice | null = null;
-  for (const invoice of found.value) {
-    const usable = invoice.status === 'draft' || invoice.status === 'open';
-    if (usable && adopted === null && invoice.tags.revision === request.revision) {
-      adopted = invoice;
-    } else if (usable) {
-      const discarded = await discardInvoice(run, invoice.id, request.id);
-      if (discarded.isErr()) {
-        return err(discarded.error);
-      }
-    }
+  if (!request.gateway.invoiceId) {
+    return ok([]);
   }
 
-  run.context.logger.info('looked for an invoice an earlier attempt created', {
-    requestId: request.id,
-    found: adopted?.id ?? null,
-  });
-  return ok(adopted);
+  const linked = await run.gateway.getInvoice(request.gateway.invoiceId);
+  if (linked.isErr()) {
+    return linked.error.kind === 'not_found' ? ok([]) : err(linked.error);
+  }
+
+  return ok([linked.value]);
 }
 
-/** Deletes a draft invoice or voids an open one that must never be paid. */
-async function discardInvoice(run: Run, invoiceId: string, requestId: string): Promise<Step<void>> {
-  const invoice = await run.gateway.getInvoice(invoiceId);
-  if (invoice.isErr()) {
-    return invoice.error.kind === 'not_found' ? ok(undefined) : err(invoice.error);
-  }
-
-  if (invoice.value.status === 'draft') {
-    const deleted = await run.gateway.deleteDraftInvoice(invoiceId);
+/** Deletes a draft, voids an open or uncollectible invoice: it must never be paid. */
+async function discardInvoice(
+  run: Run,
+  invoice: GatewayInvoice,
+  requestId: string,
+): Promise<Step<void>> {
+  if (invoice.status === 'draft') {
+    const deleted = await run.gateway.deleteDraftInvoice(invoice.id);
     return deleted.isErr() && deleted.error.kind !== 'not_found'
       ? err(deleted.error)
       : ok(undefined);
   }
 
-  if (invoice.value.status === 'open' && invoice.value.amountPaid.minor === 0) {
+  if (invoice.status === 'open' || invoice.status === 'uncollectible') {
     const voided = await run.gateway.voidInvoice({
-      invoiceId,
-      idempotencyKey: `mp:${requestId}:void:${invoiceId}`,
+      invoiceId: invoice.id,
+      idempotencyKey: `mp:${requestId}:void:${invoice.id}`,
     });
     return voided.isErr() ? err(voided.error) : ok(undefined);
   }
 
-  run.context.logger.warn('a stale invoice could not be discarded', {
-    requestId,
-    invoiceId,
-    status: invoice.value.status,
-  });
   return ok(undefined);
 }
 
-/** We created an invoice, then found the request canceled: the invoice must not stay usable. */
-async function compensateLostInvoice(run: Run, invoice: GatewayInvoice, lost: Lost): Promise<void> {
+/** The member paid an earlier invoice of this request: record it, and send nothing more. */
+async function settle(
+  run: Run,
+  request: PaymentRequest,
+  invoice: GatewayInvoice,
+): Promise<Step<PaymentRequest>> {
+  run.context.logger.warn('an earlier invoice of the request was paid; nothing more is sent', {
+    requestId: request.id,
+    invoiceId: invoice.id,
+  });
+  const synced = await syncWithInvoice(run.context, request, invoice, run.actor);
+  return synced.isErr() ? err(synced.error) : err(new Lost(synced.value));
+}
+
+/**
+ * We made (or sent) an invoice, then found the request no longer ours to send: canceled while
+ * we worked, or taken over. Unless the request now owns that invoice, nobody may pay it.
+ */
+async function compensateLostInvoice(run: Run, invoiceId: string, lost: Lost): Promise<void> {
   const current = lost.current;
-  const adoptedByOthers = current?.gateway.invoiceId === invoice.id;
-  if (adoptedByOthers || (current && current.status !== 'canceled' && current.status !== 'draft')) {
+  if (current?.gateway.invoiceId === invoiceId && current.status !== 'canceled') {
     return;
   }
 
-  const discarded = await discardInvoice(run, invoice.id, current?.id ?? 'unknown');
-  if (discarded.isErr()) {
-    run.context.logger.warn('could not discard the invoice of a canceled request', {
-      invoiceId: invoice.id,
-    });
+  if (current && current.status === 'sending') {
+    // Another worker took the request over; it finds this invoice by its tags.
+    return;
   }
+
+  await discardUnpaidInvoice(run.context, invoiceId, current?.id ?? 'unknown');
 }
 
 function invoiceSpec(run: Run, request: PaymentRequest, customerId: string): InvoiceSpec {
@@ -747,7 +772,10 @@ function invoiceSpec(run: Run, request: PaymentRequest, customerId: string): Inv
       request.description ?? `Amount you owe to ${organization.name} (${request.internalId})`,
     // Noon on the due day in the organization's zone reads as that same day in every US zone.
     dueAt: zonedInstant(due, 12, 0, organization.timeZone),
-    idempotencyKey: `mp:${request.id}:r${request.revision}`,
+    // A later attempt (of the same revision) first looks for what this one made, and makes a
+    // new invoice only after discarding a broken one; its own key keeps Stripe from handing
+    // the discarded one back.
+    idempotencyKey: `mp:${request.id}:r${request.revision}:a${request.sendAttempt?.attempts ?? 1}`,
   };
 }
 
@@ -876,6 +904,7 @@ async function markSent(
   }
 
   if (stored.value instanceof Lost) {
+    await compensateLostInvoice(run, invoice.id, stored.value);
     return err(stored.value);
   }
 
@@ -1097,7 +1126,9 @@ async function textOutcome(
     const reason =
       context.messages === null
         ? 'no message sender is configured'
-        : 'the member can no longer receive texts';
+        : link === null
+          ? 'the invoice has no hosted link to send'
+          : 'the member can no longer receive texts';
     return {
       text: { ...waiting, status: 'failed', error: reason },
       reason: `text not sent: ${reason}`,

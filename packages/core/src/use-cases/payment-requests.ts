@@ -244,14 +244,19 @@ export function editDraft(
 
     const description =
       valid.value.description === undefined ? request.description : valid.value.description;
+    const internalId = valid.value.internalId ?? request.internalId;
+    // The internal id shows on the invoice too: any change to what the member reads is a new
+    // revision, so an invoice made for the old one is never sent.
     const billedChanged =
-      amount.value.minor !== request.amount.minor || description !== request.description;
+      amount.value.minor !== request.amount.minor ||
+      description !== request.description ||
+      internalId !== request.internalId;
     const clearsMinimumHold = request.hold?.code === 'below_minimum_charge' && billedChanged;
     const edited: PaymentRequest = {
       ...request,
       amount: amount.value,
       description,
-      internalId: valid.value.internalId ?? request.internalId,
+      internalId,
       revision: billedChanged ? request.revision + 1 : request.revision,
       hold: clearsMinimumHold ? null : request.hold,
       updatedAt: context.clock.now(),

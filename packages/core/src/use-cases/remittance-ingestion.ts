@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Actor } from '../domain/audit';
 import type { Claim } from '../domain/claim';
 import { DomainError } from '../domain/errors';
-import { asId, type OrganizationId, type RemittanceId } from '../domain/ids';
-import { checkChargeable, money } from '../domain/money';
+import { asId, type OrganizationId } from '../domain/ids';
+import { type Currency, checkChargeable, money } from '../domain/money';
 import type { Organization } from '../domain/organization';
 import type { HoldCode, PaymentRequest } from '../domain/payment-request';
 import type {
@@ -15,17 +15,20 @@ import type {
   RemittanceRecord,
 } from '../domain/remittance';
 import {
+  CLAIM_STATUS,
   claimPaymentKey,
   correctedReversals,
   decide,
   patientResponsibility,
 } from '../domain/remittance-rules';
+import { type RestateAction, restate } from '../domain/restatement';
 import { auditEntry } from '../domain/status-machine';
 import type { UnitOfWork } from '../ports/storage.port';
-import { cancelLoaded, refundRequest, withConflictRetries } from './cancel-and-refund';
+import { cancelIfUnpaid } from './cancel-and-refund';
 import { announce, type Context, transitionContext, validate } from './context';
 import { loadOrganization } from './organizations';
 import { newDraft } from './payment-requests';
+import { refundRequest, withConflictRetries } from './refunds';
 
 const cents = z.number().int().refine(Number.isSafeInteger, { message: 'must be a safe integer' });
 
@@ -118,52 +121,15 @@ type Plan =
       readonly reason: string;
     }
   | {
-      readonly kind: 'create';
-      readonly claim: Claim;
-      readonly amountMinor: number;
-      readonly hold: HoldCode | null;
-      readonly reason: string;
-    }
-  | {
-      readonly kind: 'amend';
-      readonly claim: Claim;
-      readonly request: PaymentRequest;
-      readonly amountMinor: number;
-      readonly hold: HoldCode | null;
-      readonly reason: string;
-    }
-  | {
-      readonly kind: 'cancel';
-      readonly claim: Claim;
-      readonly request: PaymentRequest;
-      readonly reason: string;
-    }
-  | {
-      readonly kind: 'replace';
-      readonly claim: Claim;
-      readonly request: PaymentRequest;
-      readonly amountMinor: number;
-      readonly hold: HoldCode | null;
-      readonly reason: string;
-    }
-  | {
-      readonly kind: 'bill_difference';
-      readonly claim: Claim;
-      readonly request: PaymentRequest;
-      readonly amountMinor: number;
-      readonly reason: string;
-    }
-  | {
-      readonly kind: 'refund_difference';
-      readonly claim: Claim;
-      readonly request: PaymentRequest;
-      readonly amountMinor: number;
-      readonly reason: string;
-    }
-  | {
       readonly kind: 'review';
       readonly claim: Claim;
-      readonly request: PaymentRequest;
+      readonly request: PaymentRequest | null;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'restate';
+      readonly claim: Claim;
+      readonly actions: readonly RestateAction[];
       readonly reason: string;
     };
 
@@ -176,12 +142,15 @@ interface Ingestion {
   readonly dryRun: boolean;
 }
 
+/** Each claim payment is planned again at most this often when money moved under it. */
+const REPLANS = 3;
+
 /**
  * Ingests one remittance (one 835 transaction) for an organization: matches each claim payment
  * to our claim by patient control number, records it once, and, when the organization
- * generates requests from electronic remittances, creates, restates or withdraws the claim's
- * payment request by the rules in `remittance-rules.ts`. The same remittance or claim payment
- * delivered again changes nothing.
+ * generates requests from electronic remittances, brings what the claim's requests bill in line
+ * with what the payer says, by the rules in `remittance-rules.ts`. The same remittance or claim
+ * payment delivered again changes nothing.
  */
 export function ingestRemittance(
   context: Context,
@@ -230,21 +199,26 @@ async function ingestNow(
     },
   };
 
-  const corrected = correctedReversals(remittance.claimPayments);
+  // Every claim payment is checked first, so that one broken entry costs only itself.
+  const valid: ClaimPaymentInput[] = [];
   for (const [index, raw] of remittance.claimPayments.entries()) {
-    const claimPayment = validate(claimPaymentSchema, raw, `claim payment ${index + 1}`);
-    if (claimPayment.isErr()) {
-      const pcn = (raw as { patientControlNumber?: unknown }).patientControlNumber;
+    const checked = validate(claimPaymentSchema, raw, `claim payment ${index + 1}`);
+    if (checked.isOk()) {
+      valid.push(checked.value);
+    } else {
+      const pcn = (raw as { patientControlNumber?: unknown } | null)?.patientControlNumber;
       ingestion.report.skipped.push({
         patientControlNumber: typeof pcn === 'string' ? pcn : '',
         statusCode: '',
-        reason: claimPayment.error.message,
+        reason: checked.error.message,
       });
-      continue;
     }
+  }
 
+  const corrected = correctedReversals(valid);
+  for (const [index, claimPayment] of valid.entries()) {
     const done = await withConflictRetries(context, () =>
-      ingestClaimPayment(ingestion, claimPayment.value, corrected.has(index)),
+      ingestClaimPayment(ingestion, claimPayment, corrected.has(index)),
     );
     if (done.isErr()) {
       return err(done.error);
@@ -273,6 +247,17 @@ async function openRemittance(
     const organization = await loadOrganization(tx, organizationId);
     if (organization instanceof DomainError) {
       return err(organization);
+    }
+
+    if (organization.settings.currency !== remittance.currency) {
+      return err(
+        new DomainError(
+          'REMITTANCE.INVALID',
+          `The remittance is in ${remittance.currency.toUpperCase()} but the organization bills ` +
+            `in ${organization.settings.currency.toUpperCase()}`,
+          { organizationId, currency: remittance.currency },
+        ),
+      );
     }
 
     const existing = await tx.remittances.findByTrace(
@@ -307,68 +292,76 @@ async function openRemittance(
 async function ingestClaimPayment(
   ingestion: Ingestion,
   claimPayment: ClaimPaymentInput,
-  correctedLater: boolean,
+  corrected: boolean,
 ): Promise<Result<void, DomainError>> {
   const key = claimPaymentKey(ingestion.remittance, claimPayment);
-  const announcements: Array<() => void> = [];
 
-  // Plans that need no gateway call are decided and written in one unit of work.
-  const local = await ingestion.context.storage.transaction(async (tx) => {
-    const planned = await plan(ingestion, tx, claimPayment, key, correctedLater);
-    if (ingestion.dryRun || GATEWAY_PLANS.has(planned.kind)) {
-      return ok({ planned, requestId: null as string | null, done: false });
+  for (let attempt = 0; ; attempt += 1) {
+    const announcements: Array<() => void> = [];
+
+    // A plan that needs no gateway call is decided and written in one unit of work.
+    const local = await ingestion.context.storage.transaction(async (tx) => {
+      const planned = await plan(ingestion, tx, claimPayment, key, corrected);
+      if (ingestion.dryRun || needsGateway(planned)) {
+        return ok({ planned, requestId: null as string | null, done: false });
+      }
+
+      const written = await writePlan(ingestion, tx, claimPayment, key, planned, announcements);
+      return written.map((requestId) => ({ planned, requestId, done: true }));
+    });
+    if (local.isErr() && local.error.code === 'STORAGE.DUPLICATE') {
+      // Another delivery of the same claim payment got there first.
+      report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
+      return ok(undefined);
     }
 
-    const written = await executeLocally(ingestion, tx, claimPayment, key, planned, announcements);
-    return written.map((requestId) => ({ planned, requestId, done: true }));
-  });
-  if (local.isErr() && local.error.code === 'STORAGE.DUPLICATE') {
-    // Another delivery of the same claim payment got there first.
-    report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
-    return ok(undefined);
-  }
+    if (local.isErr()) {
+      return err(local.error);
+    }
 
-  if (local.isErr()) {
-    return err(local.error);
-  }
+    for (const announcement of announcements) {
+      announcement();
+    }
 
-  for (const announcement of announcements) {
-    announcement();
-  }
+    const { planned, done } = local.value;
+    if (ingestion.dryRun || done) {
+      report(ingestion, claimPayment, key, planned, local.value.requestId);
+      return ok(undefined);
+    }
 
-  const { planned, done } = local.value;
-  if (ingestion.dryRun || done) {
-    report(ingestion, claimPayment, key, planned, local.value.requestId);
-    return ok(undefined);
-  }
+    const executed = await executeWithGateway(ingestion, claimPayment, key, planned);
+    if (executed.isErr() && executed.error.code === 'STORAGE.DUPLICATE') {
+      report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
+      return ok(undefined);
+    }
 
-  const executed = await executeWithGateway(ingestion, claimPayment, key, planned);
-  if (executed.isErr() && executed.error.code === 'STORAGE.DUPLICATE') {
-    report(ingestion, claimPayment, key, { kind: 'duplicate' }, null);
-    return ok(undefined);
-  }
+    if (executed.isErr()) {
+      return err(executed.error);
+    }
 
-  if (executed.isErr()) {
-    return err(executed.error);
-  }
+    if (executed.value !== 'money moved' || attempt + 1 >= REPLANS) {
+      const requestId = executed.value === 'money moved' ? null : executed.value;
+      report(ingestion, claimPayment, key, planned, requestId);
+      return ok(undefined);
+    }
 
-  report(ingestion, claimPayment, key, planned, executed.value);
-  return ok(undefined);
+    // A member paid an invoice we meant to void: plan again with the payment counted.
+  }
 }
 
-/** Plans that void, cancel or refund through the gateway before they are recorded. */
-const GATEWAY_PLANS: ReadonlySet<Plan['kind']> = new Set([
-  'cancel',
-  'replace',
-  'refund_difference',
-]);
+function needsGateway(planned: Plan): boolean {
+  return (
+    planned.kind === 'restate' &&
+    planned.actions.some((action) => action.type === 'cancel' || action.type === 'refund')
+  );
+}
 
 async function plan(
   ingestion: Ingestion,
   tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
   key: string,
-  correctedLater: boolean,
+  corrected: boolean,
 ): Promise<Plan> {
   const organizationId = ingestion.organization.id;
   if (await tx.remittances.findClaimPayment(organizationId, key)) {
@@ -388,147 +381,60 @@ async function plan(
     source: ingestion.remittance.source,
     automationEnabled: ingestion.organization.settings.generateFromRemittance,
     collectedAtVisitMinor: claim.collectedAtVisit.minor,
-    correctedLater,
+    corrected,
   });
   if (decision.action === 'record' || decision.action === 'skip') {
+    const outcome = decision.action === 'record' ? 'recorded' : 'skipped';
+    return { kind: 'record', claim, outcome, reason: decision.reason };
+  }
+
+  const billed = (await tx.requests.findOpenForClaim(organizationId, claim.id)).filter(
+    (request) => request.source.kind === 'remittance',
+  );
+  const owedMinor = decision.action === 'withdraw' ? 0 : decision.amountMinor;
+  const hold =
+    decision.action === 'withdraw'
+      ? null
+      : (decision.hold ?? minimumHold(owedMinor, ingestion.organization.settings.currency));
+
+  if (billed.length === 0 && owedMinor === 0) {
+    const reason =
+      decision.action === 'withdraw'
+        ? 'reversal of a claim we had not billed'
+        : 'the member owes nothing for this claim';
+    return { kind: 'record', claim, outcome: 'skipped', reason };
+  }
+
+  const restated = restate(billed, owedMinor, hold);
+  if (restated.kind === 'review') {
     return {
-      kind: 'record',
+      kind: 'review',
       claim,
-      outcome: decision.action === 'record' ? 'recorded' : 'skipped',
-      reason: decision.reason,
+      request: restated.request,
+      reason: `${decision.reason}; ${restated.reason}`,
     };
   }
 
-  const existing = (await tx.requests.findOpenForClaim(organizationId, claim.id))
-    .filter((request) => request.source.kind === 'remittance')
-    .at(-1);
-
-  if (decision.action === 'withdraw') {
-    return existing
-      ? withdraw(claim, existing, decision.reason)
-      : {
-          kind: 'record',
-          claim,
-          outcome: 'skipped',
-          reason: 'reversal of a claim we had not billed',
-        };
+  if (restated.actions.length === 0) {
+    return {
+      kind: 'record',
+      claim,
+      outcome: 'recorded',
+      reason: 'the claim already bills this amount',
+    };
   }
 
-  const hold = decision.hold ?? minimumHold(decision.amountMinor);
-  if (!existing) {
-    return decision.amountMinor > 0
-      ? { kind: 'create', claim, amountMinor: decision.amountMinor, hold, reason: decision.reason }
-      : {
-          kind: 'record',
-          claim,
-          outcome: 'skipped',
-          reason: 'the member owes nothing for this claim',
-        };
-  }
-
-  return restate(claim, existing, decision.amountMinor, hold, decision.reason);
+  return { kind: 'restate', claim, actions: restated.actions, reason: decision.reason };
 }
 
-function minimumHold(amountMinor: number): HoldCode | null {
-  return amountMinor > 0 && checkChargeable(money(amountMinor)).isErr()
+function minimumHold(amountMinor: number, currency: Currency): HoldCode | null {
+  return amountMinor > 0 && checkChargeable(money(amountMinor, currency)).isErr()
     ? 'below_minimum_charge'
     : null;
 }
 
-function withdraw(claim: Claim, request: PaymentRequest, reason: string): Plan {
-  const withdrawable = ['draft', 'sending', 'sent', 'failed', 'paid'].includes(request.status);
-  return withdrawable
-    ? { kind: 'cancel', claim, request, reason }
-    : {
-        kind: 'review',
-        claim,
-        request,
-        reason: `${reason}; the request is ${request.status}, staff reconcile`,
-      };
-}
-
-/**
- * A later claim payment restates what the member owes for a claim that already has a request:
- * a draft is amended, an unpaid invoice voided and replaced, a paid one gets the difference
- * refunded or a new request for what is still owed. Never a negative request, never a second
- * request for the same money.
- */
-function restate(
-  claim: Claim,
-  request: PaymentRequest,
-  amountMinor: number,
-  hold: HoldCode | null,
-  reason: string,
-): Plan {
-  const collected = request.amountPaid.minor - request.amountRefunded.minor;
-  const unchanged =
-    request.amount.minor === amountMinor && request.hold?.code === (hold ?? undefined);
-
-  switch (request.status) {
-    case 'draft':
-      if (amountMinor === 0) {
-        return { kind: 'cancel', claim, request, reason };
-      }
-
-      return unchanged && request.hold === null
-        ? {
-            kind: 'record',
-            claim,
-            outcome: 'recorded',
-            reason: 'the same amount is already billed',
-          }
-        : { kind: 'amend', claim, request, amountMinor, hold, reason };
-    case 'sending':
-    case 'sent':
-    case 'failed':
-      if (request.amount.minor === amountMinor && hold === null) {
-        return {
-          kind: 'record',
-          claim,
-          outcome: 'recorded',
-          reason: 'the same amount is already billed',
-        };
-      }
-
-      return amountMinor === 0
-        ? { kind: 'cancel', claim, request, reason }
-        : { kind: 'replace', claim, request, amountMinor, hold, reason };
-    case 'paid':
-      if (amountMinor > collected) {
-        return {
-          kind: 'bill_difference',
-          claim,
-          request,
-          amountMinor: amountMinor - collected,
-          reason,
-        };
-      }
-
-      return amountMinor < collected
-        ? {
-            kind: 'refund_difference',
-            claim,
-            request,
-            amountMinor: collected - amountMinor,
-            reason,
-          }
-        : {
-            kind: 'record',
-            claim,
-            outcome: 'recorded',
-            reason: 'the member already paid this amount',
-          };
-    default:
-      return {
-        kind: 'review',
-        claim,
-        request,
-        reason: `${reason}; the request is ${request.status}, staff reconcile`,
-      };
-  }
-}
-
-async function executeLocally(
+/** Writes a plan that needs no gateway call; returns the request it created or changed. */
+async function writePlan(
   ingestion: Ingestion,
   tx: UnitOfWork,
   claimPayment: ClaimPaymentInput,
@@ -536,139 +442,153 @@ async function executeLocally(
   planned: Plan,
   announcements: Array<() => void>,
 ): Promise<Result<string | null, DomainError>> {
-  const actor = remittanceActor(ingestion, key);
-  const written = (
-    claim: Claim | null,
-    requestId: string | null,
-    outcome: ClaimPaymentOutcome,
-    reason: string,
-  ) => store(ingestion, tx, claimPayment, key, claim, requestId, outcome, reason);
-
   switch (planned.kind) {
     case 'duplicate':
       return ok(null);
     case 'unmatched':
-      return written(null, null, 'unmatched', 'no claim with this patient control number');
-    case 'record':
-      return written(planned.claim, null, planned.outcome, planned.reason);
-    case 'review':
-      return written(planned.claim, planned.request.id, 'held_for_review', planned.reason);
-    case 'create':
-      return createFromRemittance(
+      return store(
         ingestion,
         tx,
         claimPayment,
         key,
-        planned.claim,
-        planned.amountMinor,
-        planned.hold,
-        planned.reason,
-        actor,
-        announcements,
-      );
-    case 'amend':
-      return amendDraft(ingestion, tx, claimPayment, key, planned, actor);
-    case 'bill_difference':
-      return createFromRemittance(
-        ingestion,
-        tx,
-        claimPayment,
-        key,
-        planned.claim,
-        planned.amountMinor,
         null,
-        `${planned.reason}; billing what is still owed`,
-        actor,
-        announcements,
+        null,
+        'unmatched',
+        'no claim with this patient control number',
       );
-    default:
-      throw new Error(`plan ${planned.kind} needs the gateway`);
+    case 'record':
+      return store(
+        ingestion,
+        tx,
+        claimPayment,
+        key,
+        planned.claim,
+        null,
+        planned.outcome,
+        planned.reason,
+      );
+    case 'review':
+      return store(
+        ingestion,
+        tx,
+        claimPayment,
+        key,
+        planned.claim,
+        planned.request?.id ?? null,
+        'held_for_review',
+        planned.reason,
+      );
+    case 'restate':
+      return writeRestatement(ingestion, tx, claimPayment, key, planned, announcements);
   }
 }
 
-/** Voids, cancels or refunds first, then records the claim payment in a unit of its own. */
+/** Amends and creates: the local half of a restatement, with the claim payment's record. */
+async function writeRestatement(
+  ingestion: Ingestion,
+  tx: UnitOfWork,
+  claimPayment: ClaimPaymentInput,
+  key: string,
+  planned: Extract<Plan, { kind: 'restate' }>,
+  announcements: Array<() => void>,
+): Promise<Result<string | null, DomainError>> {
+  const actor = remittanceActor(ingestion, key);
+  let requestId: string | null = null;
+  let outcome: ClaimPaymentOutcome = 'changed';
+
+  for (const action of planned.actions) {
+    if (action.type === 'amend') {
+      const amended = await amendDraft(ingestion, tx, action, planned.reason, actor);
+      if (amended.isErr()) {
+        return err(amended.error);
+      }
+
+      requestId = amended.value.id;
+      outcome = action.hold === 'needs_review' ? 'held_for_review' : 'changed';
+    } else if (action.type === 'create') {
+      const created = await createDraft(
+        ingestion,
+        tx,
+        key,
+        planned.claim,
+        action,
+        planned.reason,
+        actor,
+      );
+      announcements.push(() => announce(ingestion.context, null, created, actor));
+      requestId = created.id;
+      outcome =
+        action.hold === 'needs_review'
+          ? 'held_for_review'
+          : action.replaces
+            ? 'changed'
+            : 'created';
+    } else if (action.type === 'cancel') {
+      outcome = 'canceled';
+      requestId ??= action.request.id;
+    } else {
+      requestId ??= action.request.id;
+    }
+  }
+
+  return store(ingestion, tx, claimPayment, key, planned.claim, requestId, outcome, planned.reason);
+}
+
+/**
+ * Withdraws unpaid requests and refunds overpayments first, each through the gateway with its
+ * own idempotency key, then writes the rest. Returns `money moved` when an invoice we meant to
+ * void turned out to be paid: the caller plans again with that payment counted.
+ */
 async function executeWithGateway(
   ingestion: Ingestion,
   claimPayment: ClaimPaymentInput,
   key: string,
   planned: Plan,
-): Promise<Result<string | null, DomainError>> {
+): Promise<Result<string | null | 'money moved', DomainError>> {
+  if (planned.kind !== 'restate') {
+    return ok(null);
+  }
+
   const { context } = ingestion;
   const actor = remittanceActor(ingestion, key);
-  const announcements: Array<() => void> = [];
-  const inUnit = (work: (tx: UnitOfWork) => Promise<Result<string | null, DomainError>>) =>
-    context.storage.transaction(work).map((requestId) => {
-      for (const announcement of announcements) {
-        announcement();
-      }
-      return requestId;
-    });
 
-  switch (planned.kind) {
-    case 'cancel':
-    case 'replace': {
-      const canceled = await cancelLoaded(context, planned.request, actor);
+  for (const action of planned.actions) {
+    if (action.type === 'cancel') {
+      const canceled = await cancelIfUnpaid(context, action.request, actor);
       if (canceled.isErr()) {
         return err(canceled.error);
       }
 
-      return planned.kind === 'cancel'
-        ? inUnit((tx) =>
-            store(
-              ingestion,
-              tx,
-              claimPayment,
-              key,
-              planned.claim,
-              planned.request.id,
-              'canceled',
-              planned.reason,
-            ),
-          )
-        : inUnit((tx) =>
-            createFromRemittance(
-              ingestion,
-              tx,
-              claimPayment,
-              key,
-              planned.claim,
-              planned.amountMinor,
-              planned.hold,
-              `${planned.reason}; replaces ${planned.request.id}`,
-              actor,
-              announcements,
-            ),
-          );
-    }
-    case 'refund_difference': {
+      if (canceled.value.status !== 'canceled') {
+        return ok('money moved');
+      }
+    } else if (action.type === 'refund') {
+      const amount = money(action.amountMinor, action.request.amount.currency);
       const refunded = await refundRequest(
         context,
-        planned.request,
+        action.request,
         actor,
         'correction',
-        money(planned.amountMinor, planned.request.amount.currency),
-        `mp:${planned.request.id}:refund:${key}`,
+        amount,
+        `mp:${action.request.id}:refund:${key}`,
       );
       if (refunded.isErr()) {
         return err(refunded.error);
       }
-
-      return inUnit((tx) =>
-        store(
-          ingestion,
-          tx,
-          claimPayment,
-          key,
-          planned.claim,
-          planned.request.id,
-          'changed',
-          planned.reason,
-        ),
-      );
     }
-    default:
-      throw new Error(`plan ${planned.kind} needs no gateway`);
   }
+
+  const announcements: Array<() => void> = [];
+  const written = await context.storage.transaction((tx) =>
+    writeRestatement(ingestion, tx, claimPayment, key, planned, announcements),
+  );
+  if (written.isOk()) {
+    for (const announcement of announcements) {
+      announcement();
+    }
+  }
+
+  return written;
 }
 
 function remittanceActor(ingestion: Ingestion, key: string): Actor {
@@ -689,7 +609,10 @@ async function store(
   await tx.remittances.insertClaimPayment(
     claimPaymentRecord(ingestion, claimPayment, key, claim, requestId, outcome, reason),
   );
-  if (claim) {
+
+  // A reversal's amounts are the old ones negated: only what the payer now says is kept.
+  const reversal = CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22');
+  if (claim && !reversal) {
     await updateClaimFromPayer(ingestion, tx, claim, claimPayment);
   }
 
@@ -705,10 +628,11 @@ function claimPaymentRecord(
   outcome: ClaimPaymentOutcome,
   reason: string,
 ): ClaimPaymentRecord {
+  const responsibility = claimPayment.patientResponsibility;
   return {
     id: asId(ingestion.context.ids.next('cpay')),
     organizationId: ingestion.organization.id,
-    remittanceId: ingestion.record.id as RemittanceId,
+    remittanceId: ingestion.record.id,
     key,
     claimId: claim?.id ?? null,
     requestId: requestId === null ? null : asId(requestId),
@@ -716,9 +640,7 @@ function claimPaymentRecord(
     statusCode: claimPayment.statusCode,
     chargeCents: claimPayment.chargeCents,
     paidCents: claimPayment.paidCents,
-    patientResponsibilityCents:
-      claimPayment.patientResponsibility.declaredCents ??
-      claimPayment.patientResponsibility.adjustmentCents,
+    patientResponsibilityCents: responsibility.declaredCents ?? responsibility.adjustmentCents,
     outcome,
     reason,
     recordedAt: ingestion.context.clock.now(),
@@ -747,74 +669,64 @@ async function updateClaimFromPayer(
   });
 }
 
-async function createFromRemittance(
+async function createDraft(
   ingestion: Ingestion,
   tx: UnitOfWork,
-  claimPayment: ClaimPaymentInput,
   key: string,
   claim: Claim,
-  amountMinor: number,
-  hold: HoldCode | null,
+  action: Extract<RestateAction, { type: 'create' }>,
   reason: string,
   actor: Actor,
-  announcements: Array<() => void>,
-): Promise<Result<string | null, DomainError>> {
+): Promise<PaymentRequest> {
   const { context, organization } = ingestion;
+  const why = action.replaces ? `${reason}; replaces ${action.replaces.id}` : reason;
   const request = newDraft(context, {
     organizationId: organization.id,
     memberId: claim.memberId,
     claimId: claim.id,
     internalId: claim.dateOfService,
-    amount: money(amountMinor, organization.settings.currency),
+    amount: money(action.amountMinor, organization.settings.currency),
     description: null,
     source: { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key },
-    hold: hold ? { code: hold, message: reason, since: context.clock.now() } : null,
+    hold: action.hold ? { code: action.hold, message: why, since: context.clock.now() } : null,
   });
   const stored = await tx.requests.insert(request);
   await tx.audit.append(
     auditEntry(stored, null, {
-      ...transitionContext(context, actor, reason),
+      ...transitionContext(context, actor, why),
       action: 'created',
-      details: { amountMinor, hold },
+      details: { amountMinor: action.amountMinor, hold: action.hold },
     }),
   );
-  announcements.push(() => announce(context, null, stored, actor));
-  const outcome = hold === 'needs_review' ? 'held_for_review' : 'created';
-  return store(ingestion, tx, claimPayment, key, claim, stored.id, outcome, reason);
+  return stored;
 }
 
 async function amendDraft(
   ingestion: Ingestion,
   tx: UnitOfWork,
-  claimPayment: ClaimPaymentInput,
-  key: string,
-  planned: Extract<Plan, { kind: 'amend' }>,
+  action: Extract<RestateAction, { type: 'amend' }>,
+  reason: string,
   actor: Actor,
-): Promise<Result<string | null, DomainError>> {
+): Promise<Result<PaymentRequest, DomainError>> {
   const { context } = ingestion;
-  const current = await tx.requests.get(planned.request.organizationId, planned.request.id);
-  if (!current || current.version !== planned.request.version) {
+  const current = await tx.requests.get(action.request.organizationId, action.request.id);
+  if (!current || current.version !== action.request.version) {
     return err(
-      new DomainError(
-        'STORAGE.CONFLICT',
-        `Payment request ${planned.request.id} changed meanwhile`,
-      ),
+      new DomainError('STORAGE.CONFLICT', `Payment request ${action.request.id} changed meanwhile`),
     );
   }
 
-  const amount = money(planned.amountMinor, current.amount.currency);
+  const amount = money(action.amountMinor, current.amount.currency);
   const stored = await tx.requests.update({
     ...current,
     amount,
     revision: current.revision + 1,
-    hold: planned.hold
-      ? { code: planned.hold, message: planned.reason, since: context.clock.now() }
-      : null,
+    hold: action.hold ? { code: action.hold, message: reason, since: context.clock.now() } : null,
     updatedAt: context.clock.now(),
   });
   await tx.audit.append(
     auditEntry(stored, current.status, {
-      ...transitionContext(context, actor, planned.reason),
+      ...transitionContext(context, actor, reason),
       action: 'edited',
       details: {
         amountMinor: amount.minor,
@@ -823,16 +735,7 @@ async function amendDraft(
       },
     }),
   );
-  return store(
-    ingestion,
-    tx,
-    claimPayment,
-    key,
-    planned.claim,
-    stored.id,
-    'changed',
-    planned.reason,
-  );
+  return ok(stored);
 }
 
 function report(
@@ -872,74 +775,60 @@ function report(
       });
       return;
     case 'review':
-      review(planned.request.id, planned.reason);
+      review(planned.request?.id ?? null, planned.reason);
       return;
-    case 'create':
-    case 'bill_difference': {
-      const hold = planned.kind === 'create' ? planned.hold : null;
-      out.created.push({
-        requestId,
-        patientControlNumber: pcn,
-        amountMinor: planned.amountMinor,
-        hold,
-      });
-      if (hold === 'needs_review') {
-        review(requestId, planned.reason);
+    case 'restate':
+      for (const action of planned.actions) {
+        reportAction(out, pcn, action, requestId);
+        const held =
+          (action.type === 'create' || action.type === 'amend') && action.hold === 'needs_review';
+        if (held) {
+          review(action.type === 'amend' ? action.request.id : requestId, planned.reason);
+        }
       }
-      return;
-    }
-    case 'amend':
-      out.changed.push({
-        requestId: planned.request.id,
-        patientControlNumber: pcn,
-        fromMinor: planned.request.amount.minor,
-        toMinor: planned.amountMinor,
-        how: 'draft amended',
-      });
-      if (planned.hold === 'needs_review') {
-        review(planned.request.id, planned.reason);
-      }
-      return;
-    case 'refund_difference':
-      out.changed.push({
-        requestId: planned.request.id,
-        patientControlNumber: pcn,
-        fromMinor: planned.request.amountPaid.minor,
-        toMinor: planned.request.amountPaid.minor - planned.amountMinor,
-        how: 'difference refunded',
-      });
-      return;
-    case 'cancel':
-      out.canceled.push({
-        requestId: planned.request.id,
-        patientControlNumber: pcn,
-        how: cancelHow(planned.request),
-      });
-      return;
-    case 'replace':
-      out.canceled.push({
-        requestId: planned.request.id,
-        patientControlNumber: pcn,
-        how: `${cancelHow(planned.request)} and replaced`,
-      });
-      out.created.push({
-        requestId,
-        patientControlNumber: pcn,
-        amountMinor: planned.amountMinor,
-        hold: planned.hold,
-      });
-      return;
   }
 }
 
-function cancelHow(request: PaymentRequest): string {
-  switch (request.status) {
-    case 'paid':
-      return 'refunded';
-    case 'sent':
-    case 'failed':
-      return 'invoice voided';
-    default:
-      return 'canceled';
+function reportAction(
+  out: IngestReport,
+  pcn: string,
+  action: RestateAction,
+  requestId: string | null,
+): void {
+  switch (action.type) {
+    case 'cancel':
+      out.canceled.push({
+        requestId: action.request.id,
+        patientControlNumber: pcn,
+        how: action.request.status === 'draft' ? 'canceled' : 'invoice voided',
+      });
+      return;
+    case 'amend':
+      out.changed.push({
+        requestId: action.request.id,
+        patientControlNumber: pcn,
+        fromMinor: action.request.amount.minor,
+        toMinor: action.amountMinor,
+        how: 'draft amended',
+      });
+      return;
+    case 'create':
+      out.created.push({
+        requestId,
+        patientControlNumber: pcn,
+        amountMinor: action.amountMinor,
+        hold: action.hold,
+      });
+      return;
+    case 'refund': {
+      const kept = action.request.amountPaid.minor - action.request.amountRefunded.minor;
+      out.changed.push({
+        requestId: action.request.id,
+        patientControlNumber: pcn,
+        fromMinor: kept,
+        toMinor: kept - action.amountMinor,
+        how: 'difference refunded',
+      });
+    }
   }
 }

@@ -2,15 +2,16 @@ import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { Actor } from '../domain/audit';
 import type { DomainError } from '../domain/errors';
 import { asId } from '../domain/ids';
-import { type LocalDate, localDateAt, zonedInstant } from '../domain/local-date';
+import { addLocalDays, type LocalDate, localDateAt, zonedInstant } from '../domain/local-date';
 import type { Organization } from '../domain/organization';
 import type { BatchRun } from '../ports/storage.port';
 import { cancelLoaded } from './cancel-and-refund';
 import type { Context } from './context';
 import { type BatchProgress, type BatchReport, runBatch } from './overnight-batch';
+import { sendRequestedRefunds } from './refunds';
 
 /** A refund intent older than this, never answered by the gateway, is sent again by a tick. */
-const REFUND_RETRY_AFTER_MS = 60 * 1000;
+const FOLLOW_UP_AFTER_MS = 60 * 1000;
 
 export interface TickReport {
   readonly at: Date;
@@ -105,49 +106,78 @@ async function tickOrganization(
   options: { readonly onProgress?: (progress: BatchProgress) => void },
 ): Promise<Result<{ batch: BatchReport | null; refundsResumed: number }, DomainError>> {
   const today = localDateAt(at, organization.timeZone);
-  const due = scheduledInstant(organization, today);
+  const yesterday = addLocalDays(today, -1);
+  let batch: BatchReport | null = null;
 
-  const run =
-    at.getTime() >= due.getTime() ? await todaysRun(context, organization, today, due) : ok(null);
-  if (run.isErr()) {
-    return err(run.error);
-  }
+  // Yesterday's run too, should no tick have come between its hour and midnight: a day is
+  // never skipped. Storage keeps one scheduled run per day, so neither runs twice.
+  for (const day of [yesterday, today]) {
+    const due = scheduledInstant(organization, day);
+    if (at.getTime() < due.getTime()) {
+      continue;
+    }
 
-  const batch = run.value
-    ? await runBatch(context, organization.id, {
-        runId: run.value.id,
-        cutoff: run.value.cutoff,
-        notAttemptedSince: run.value.startedAt,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      })
-    : await runBatch(context, organization.id, { textsOnly: true });
-  if (batch.isErr()) {
-    return err(batch.error);
-  }
+    const run = await daysRun(context, organization, day, due, day === today);
+    if (run.isErr()) {
+      return err(run.error);
+    }
 
-  if (run.value && run.value.finishedAt === null) {
-    await context.storage.transaction(async (tx) => {
-      await tx.batchRuns.update({ ...(run.value as BatchRun), finishedAt: context.clock.now() });
-      return ok(undefined);
+    if (run.value === null) {
+      continue;
+    }
+
+    const worked = await runBatch(context, organization.id, {
+      runId: run.value.id,
+      cutoff: run.value.cutoff,
+      notAttemptedSince: run.value.startedAt,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
+    if (worked.isErr()) {
+      return err(worked.error);
+    }
+
+    batch = worked.value;
+    if (run.value.finishedAt === null) {
+      await context.storage.transaction(async (tx) => {
+        await tx.batchRuns.update({ ...(run.value as BatchRun), finishedAt: context.clock.now() });
+        return ok(undefined);
+      });
+    }
   }
 
-  const refunds = await resumeRefunds(context, organization);
-  return refunds.map((refundsResumed) => ({ batch: batch.value, refundsResumed }));
+  if (batch === null) {
+    const texts = await runBatch(context, organization.id, { textsOnly: true });
+    if (texts.isErr()) {
+      return err(texts.error);
+    }
+
+    batch = texts.value;
+  }
+
+  const resumed = await resumeFollowUps(context, organization);
+  return resumed.map((refundsResumed) => ({ batch, refundsResumed }));
 }
 
-/** Today's scheduled run: the one another worker started, or a new one. */
-async function todaysRun(
+/**
+ * A day's scheduled run: the one another worker started, or a new one. For yesterday
+ * (`start` false) an existing run is not joined again, and one is started only if none was.
+ */
+async function daysRun(
   context: Context,
   organization: Organization,
   day: LocalDate,
   cutoff: Date,
-): Promise<Result<BatchRun, DomainError>> {
+  start: boolean,
+): Promise<Result<BatchRun | null, DomainError>> {
   const existing = await context.storage.transaction(async (tx) =>
     ok(await tx.batchRuns.findScheduled(organization.id, day)),
   );
-  if (existing.isErr() || existing.value) {
-    return existing.map((run) => run as BatchRun);
+  if (existing.isErr()) {
+    return err(existing.error);
+  }
+
+  if (existing.value) {
+    return ok(start ? existing.value : null);
   }
 
   const started = await context.storage.transaction(async (tx) =>
@@ -165,8 +195,8 @@ async function todaysRun(
     ),
   );
   if (started.isErr() && started.error.code === 'STORAGE.DUPLICATE') {
-    // Another worker started it a moment ago: join that run.
-    return todaysRun(context, organization, day, cutoff);
+    // Another worker started it a moment ago: join it.
+    return daysRun(context, organization, day, cutoff, start);
   }
 
   if (started.isOk()) {
@@ -180,39 +210,46 @@ async function todaysRun(
   return started;
 }
 
-async function resumeRefunds(
+/**
+ * Sends again the gateway calls nobody heard back from: refunds whose intent is stored but
+ * whose call failed or never happened, and cancels waiting to void an invoice.
+ */
+async function resumeFollowUps(
   context: Context,
   organization: Organization,
 ): Promise<Result<number, DomainError>> {
-  const pending = await context.storage.transaction(async (tx) =>
-    ok(
-      await tx.requests.list(
-        organization.id,
-        { statuses: ['refund_pending'], includeDeleted: true },
-        { limit: 100 },
-      ),
-    ),
-  );
-  if (pending.isErr()) {
-    return err(pending.error);
-  }
-
   const actor: Actor = { kind: 'system', process: 'scheduler' };
-  const staleBefore = context.clock.now().getTime() - REFUND_RETRY_AFTER_MS;
+  const requestedBefore = new Date(context.clock.now().getTime() - FOLLOW_UP_AFTER_MS);
   let resumed = 0;
-  for (const request of pending.value) {
-    const unanswered = request.refunds.some(
-      (refund) => refund.status === 'requested' && refund.requestedAt.getTime() < staleBefore,
+  let after: string | null = null;
+
+  for (;;) {
+    const page = await context.storage.transaction(async (tx) =>
+      ok(await tx.requests.findFollowUps(organization.id, requestedBefore, { limit: 100, after })),
     );
-    if (unanswered) {
-      const outcome = await cancelLoaded(context, request, actor);
+    if (page.isErr()) {
+      return err(page.error);
+    }
+
+    if (page.value.length === 0) {
+      return ok(resumed);
+    }
+
+    for (const request of page.value) {
+      const unsent = request.refunds.some((refund) => refund.status === 'requested');
+      const outcome = unsent
+        ? await sendRequestedRefunds(context, request, actor)
+        : await cancelLoaded(context, request, actor);
       if (outcome.isErr()) {
-        return err(outcome.error);
+        context.logger.warn('a follow-up failed; the next tick tries again', {
+          requestId: request.id,
+          code: outcome.error.code,
+        });
       }
 
       resumed += 1;
     }
-  }
 
-  return ok(resumed);
+    after = page.value.at(-1)?.id ?? null;
+  }
 }

@@ -26,6 +26,7 @@ export const METADATA_KEYS = {
   claimId: 'memberpay_claim_id',
   internalId: 'memberpay_internal_id',
   invoiceId: 'memberpay_invoice_id',
+  refundKey: 'memberpay_refund_key',
 } as const;
 
 const INVOICE_STATUSES: Readonly<Record<string, GatewayInvoiceStatus>> = {
@@ -149,6 +150,8 @@ export function toGatewayRefund(
       organizationId:
         refund.metadata?.[METADATA_KEYS.organizationId] ?? fallbackTags?.organizationId ?? null,
       requestId: refund.metadata?.[METADATA_KEYS.requestId] ?? fallbackTags?.requestId ?? null,
+      // Only the SDK's own refunds carry it; one made in the Dashboard has none.
+      refundKey: refund.metadata?.[METADATA_KEYS.refundKey] ?? null,
     },
   }));
 }

@@ -447,6 +447,7 @@ export class StripePaymentGateway implements PaymentGatewayPort {
             [METADATA_KEYS.organizationId]: input.organizationId,
             [METADATA_KEYS.requestId]: input.requestId,
             [METADATA_KEYS.invoiceId]: input.invoiceId,
+            [METADATA_KEYS.refundKey]: input.idempotencyKey,
           },
         },
         { idempotencyKey: `${input.idempotencyKey}:${paymentId}` },
