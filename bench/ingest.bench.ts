@@ -30,7 +30,10 @@ if (!existsSync(FILE)) {
   spawnSync(process.execPath, [GENERATOR, '--size', '100M', '--out', FILE], { stdio: 'inherit' });
 }
 
-const sdk = createMemberPayments({ storage: new InMemoryStorage(), gateway: new FakePaymentGateway() });
+const sdk = createMemberPayments({
+  storage: new InMemoryStorage(),
+  gateway: new FakePaymentGateway(),
+});
 const organizationId = asId<'Organization'>('org_bench');
 await sdk.organizations.create({
   id: organizationId,
@@ -90,9 +93,17 @@ const elapsed = performance.now() - started;
 printTable('Ingesting the 100 MB remittance file (in-memory storage, every claim matched)', [
   { measure: 'claim payments ingested', value: claimPayments, target: '-' },
   { measure: 'requests created', value: created, target: '-' },
-  { measure: 'claim payments per second', value: perSecond(claimPayments, elapsed), target: '>= 20,000' },
+  {
+    measure: 'claim payments per second',
+    value: perSecond(claimPayments, elapsed),
+    target: '>= 20,000',
+  },
   { measure: 'wall time', value: `${(elapsed / 1000).toFixed(1)} s`, target: '-' },
-  { measure: 'largest transaction set held at once', value: `${largestTransaction} claims`, target: 'a page, not the file' },
+  {
+    measure: 'largest transaction set held at once',
+    value: `${largestTransaction} claims`,
+    target: 'a page, not the file',
+  },
   {
     measure: 'heap growth (the store keeps every request)',
     value: mib(peakHeapGrowth),

@@ -65,7 +65,7 @@ printTable('Applying webhook events (in memory, signature verified)', [
   {
     events: deliveries.length,
     applied,
-    'ms': Math.round(elapsed),
+    ms: Math.round(elapsed),
     'events/s': perSecond(deliveries.length, elapsed),
     target: '>= 2,000/s',
   },

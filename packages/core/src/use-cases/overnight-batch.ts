@@ -1089,7 +1089,7 @@ async function deliverText(
 
   await context.storage.transaction(async (tx) => {
     const current = await tx.requests.get(organization.id, request.id);
-    if (!current || current.text?.status !== 'waiting') {
+    if (current?.text?.status !== 'waiting') {
       return ok(undefined);
     }
 

@@ -2,13 +2,7 @@ import { err, errAsync, ok, type Result, type ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import type { Actor, AuditEntry } from '../domain/audit';
 import { DomainError } from '../domain/errors';
-import {
-  asId,
-  type ClaimId,
-  type MemberId,
-  type OrganizationId,
-  type PaymentRequestId,
-} from '../domain/ids';
+import { asId, type OrganizationId, type PaymentRequestId } from '../domain/ids';
 import { checkChargeable, type Money, zero } from '../domain/money';
 import {
   NO_GATEWAY_LINK,
