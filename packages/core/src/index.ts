@@ -185,7 +185,7 @@ export type {
   SettingsPatch,
 } from './use-cases/organizations';
 export type { BatchProgress, BatchReport, RunBatchOptions } from './use-cases/overnight-batch';
-export { dueDateFor, nextTextWindow } from './use-cases/overnight-batch';
+export { dueDateFor } from './use-cases/overnight-batch';
 export type {
   CreateRequestInput,
   EditRequestInput,
@@ -194,3 +194,4 @@ export type {
 export type { IngestOptions, IngestReport } from './use-cases/remittance-ingestion';
 export type { TickReport } from './use-cases/scheduler';
 export { scheduledInstant } from './use-cases/scheduler';
+export { nextTextWindow } from './use-cases/text-delivery';

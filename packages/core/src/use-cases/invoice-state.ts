@@ -280,7 +280,7 @@ export async function applyChange(
   actor: Actor,
   details: Record<string, string | number | null>,
 ): Promise<Result<PaymentRequest, DomainError>> {
-  const context_ = transitionContext(context, actor, change.reason, { details });
+  const moveContext = transitionContext(context, actor, change.reason, { details });
   if (change.to === request.status) {
     const saved = await tx.requests.update({
       ...request,
@@ -288,12 +288,12 @@ export async function applyChange(
       updatedAt: context.clock.now(),
     });
     await tx.audit.append(
-      auditEntry(saved, request.status, { ...context_, action: 'payment_recorded' }),
+      auditEntry(saved, request.status, { ...moveContext, action: 'payment_recorded' }),
     );
     return ok(saved);
   }
 
-  const moved = transition(request, change.to, context_, change.changes);
+  const moved = transition(request, change.to, moveContext, change.changes);
   if (moved.isErr()) {
     return err(moved.error);
   }

@@ -2,22 +2,11 @@ import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
 import { asId, type BatchRunId, type OrganizationId } from '../domain/ids';
-import {
-  addLocalDays,
-  type LocalDate,
-  localDateAt,
-  localMinuteOfDay,
-  zonedInstant,
-} from '../domain/local-date';
+import { addLocalDays, type LocalDate, localDateAt, zonedInstant } from '../domain/local-date';
 import { canReceiveText, customerIsStale, type Member } from '../domain/member';
-import { checkChargeable, formatMoney } from '../domain/money';
+import { checkChargeable } from '../domain/money';
 import { canCharge, type Organization } from '../domain/organization';
-import type {
-  HoldCode,
-  PaymentRequest,
-  SendAttempt,
-  TextDelivery,
-} from '../domain/payment-request';
+import type { HoldCode, PaymentRequest, SendAttempt } from '../domain/payment-request';
 import { auditEntry, transition } from '../domain/status-machine';
 import type {
   GatewayError,
@@ -30,6 +19,7 @@ import { discardUnpaidInvoice, syncWithInvoice } from './cancel-and-refund';
 import { announce, type Context, isConflict, transitionContext } from './context';
 import { hasMoney } from './invoice-state';
 import { loadOrganization } from './organizations';
+import { deliverText, planText, sendDueTexts, type TextSender } from './text-delivery';
 
 /** How many held or failed requests a report lists by id; the counts are always complete. */
 const REPORT_LIST_LIMIT = 1000;
@@ -163,7 +153,7 @@ async function runBatchNow(
   }
 
   if (!organizationHold) {
-    const texts = await sendDueTexts(run);
+    const texts = await sendDueTexts(textSender(run));
     if (texts.isErr()) {
       return err(texts.error);
     }
@@ -798,22 +788,6 @@ export function dueDateFor(
   return fromCreation > today ? fromCreation : addLocalDays(today, settings.daysUntilDue);
 }
 
-/** The first instant at or after `now` inside the organization's daytime window for texts. */
-export function nextTextWindow(
-  now: Date,
-  timeZone: string,
-  window: { readonly startHour: number; readonly endHour: number },
-): Date {
-  const minute = localMinuteOfDay(now, timeZone);
-  if (minute >= window.startHour * 60 && minute < window.endHour * 60) {
-    return now;
-  }
-
-  const today = localDateAt(now, timeZone);
-  const day = minute >= window.endHour * 60 ? addLocalDays(today, 1) : today;
-  return zonedInstant(day, window.startHour, 0, timeZone);
-}
-
 /** Stores a step's result if the request is still ours; otherwise reports it lost. */
 async function saveProgress(
   run: Run,
@@ -855,7 +829,7 @@ async function markSent(
 ): Promise<Step<void>> {
   const { context, organization } = run;
   const now = context.clock.now();
-  const text = planText(run, member, now);
+  const text = planText(context, organization, member, now);
 
   const stored = await context.storage.transaction(
     async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
@@ -911,25 +885,10 @@ async function markSent(
   run.report.sent += 1;
   announce(context, request, stored.value, run.actor);
   if (stored.value.text && stored.value.text.notBefore.getTime() <= now.getTime()) {
-    await deliverText(run, stored.value, member);
+    await deliverText(textSender(run), stored.value, member);
   }
 
   return ok(undefined);
-}
-
-function planText(run: Run, member: Member, now: Date): TextDelivery | null {
-  const { organization, context } = run;
-  if (!organization.settings.textDeliveryEnabled || !canReceiveText(member)) {
-    return null;
-  }
-
-  return {
-    status: 'waiting',
-    notBefore: nextTextWindow(now, organization.timeZone, context.options.textWindow),
-    sentAt: null,
-    messageId: null,
-    error: null,
-  };
 }
 
 /** Puts a claimed request back to draft with the reason it cannot go out yet. */
@@ -1041,135 +1000,13 @@ async function giveUp(
   return ok(undefined);
 }
 
-/** Sends the texts whose time has come (texts from a night batch wait for the morning). */
-async function sendDueTexts(run: Run): Promise<Result<void, DomainError>> {
-  const { context, organization } = run;
-  if (!organization.settings.textDeliveryEnabled) {
-    return ok(undefined);
-  }
-
-  for (;;) {
-    const due = await context.storage.transaction(async (tx) =>
-      ok(
-        await tx.requests.findTextsDue(
-          organization.id,
-          context.clock.now(),
-          context.options.pageSize,
-        ),
-      ),
-    );
-    if (due.isErr()) {
-      return err(due.error);
-    }
-
-    if (due.value.length === 0) {
-      return ok(undefined);
-    }
-
-    for (const request of due.value) {
-      const member = await context.storage.transaction(async (tx) =>
-        ok(await tx.members.get(organization.id, request.memberId)),
-      );
-      if (member.isErr()) {
-        return err(member.error);
-      }
-
-      await deliverText(run, request, member.value);
-    }
-  }
-}
-
-async function deliverText(
-  run: Run,
-  request: PaymentRequest,
-  member: Member | null,
-): Promise<void> {
-  const { context, organization } = run;
-  const outcome = await textOutcome(run, request, member);
-
-  await context.storage.transaction(async (tx) => {
-    const current = await tx.requests.get(organization.id, request.id);
-    if (current?.text?.status !== 'waiting') {
-      return ok(undefined);
-    }
-
-    const stored = await tx.requests.update({
-      ...current,
-      text: outcome.text,
-      updatedAt: context.clock.now(),
-    });
-    await tx.audit.append(
-      auditEntry(stored, current.status, {
-        ...transitionContext(context, run.actor, outcome.reason),
-        action: outcome.text.status === 'sent' ? 'text_sent' : 'text_failed',
-        details: { messageId: outcome.text.messageId },
-      }),
-    );
-    return ok(undefined);
-  });
-  if (outcome.text.status === 'sent') {
-    run.report.textsSent += 1;
-  }
-}
-
-async function textOutcome(
-  run: Run,
-  request: PaymentRequest,
-  member: Member | null,
-): Promise<{ text: TextDelivery; reason: string }> {
-  const { context, organization } = run;
-  const now = context.clock.now();
-  const waiting = request.text as TextDelivery;
-  const link = request.gateway.hostedInvoiceUrl;
-  const stillTextable = member !== null && canReceiveText(member) && link !== null;
-  if (!stillTextable || context.messages === null) {
-    const reason =
-      context.messages === null
-        ? 'no message sender is configured'
-        : link === null
-          ? 'the invoice has no hosted link to send'
-          : 'the member can no longer receive texts';
-    return {
-      text: { ...waiting, status: 'failed', error: reason },
-      reason: `text not sent: ${reason}`,
-    };
-  }
-
-  const sent = await context.messages.sendText({
-    to: member.phone as string,
-    body: `${organization.name}: you have a bill of ${formatMoney(request.amount)}. View and pay: ${link}`,
-    organizationId: organization.id,
-    requestId: request.id,
-    idempotencyKey: `mp:${request.id}:r${request.revision}:text`,
-  });
-  if (sent.isOk()) {
-    return {
-      text: {
-        ...waiting,
-        status: 'sent',
-        sentAt: now,
-        messageId: sent.value.messageId,
-        error: null,
-      },
-      reason: 'invoice link sent by text',
-    };
-  }
-
-  if (sent.error.retryable) {
-    // Try again on a later run, a quarter of an hour from now at the earliest.
-    const notBefore = nextTextWindow(
-      new Date(now.getTime() + 15 * 60 * 1000),
-      organization.timeZone,
-      context.options.textWindow,
-    );
-    return {
-      text: { ...waiting, notBefore, error: sent.error.message },
-      reason: `text will be retried: ${sent.error.message}`,
-    };
-  }
-
+function textSender(run: Run): TextSender {
   return {
-    text: { ...waiting, status: 'failed', error: sent.error.message },
-    reason: `text failed: ${sent.error.message}`,
+    context: run.context,
+    organization: run.organization,
+    actor: run.actor,
+    onSent: () => {
+      run.report.textsSent += 1;
+    },
   };
 }
