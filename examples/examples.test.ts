@@ -3,11 +3,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asId, createMemberPayments } from '@memberpay/core';
+import {
+  createMemberPayments,
+  type MemberPayments,
+  type OrganizationSettings,
+  type PaymentRequest,
+} from '@memberpay/core';
 import { ManualClock } from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { StripePaymentGateway } from '@memberpay/stripe-adapter';
-import { startStripeSimulator } from '@memberpay/stripe-adapter/simulator';
+import { type StripeSimulator, startStripeSimulator } from '@memberpay/stripe-adapter/simulator';
 import { describe, expect, test } from 'vitest';
 import { planIngestion } from './ingest-835/plan';
 import { runScheduledTick } from './scheduler/tick';
@@ -30,6 +35,41 @@ async function simulatorGateway(clock?: ManualClock) {
     clock: sim.clock,
   });
   return { sim, endpoint, gateway };
+}
+
+/** An onboarded clinic (member payments on) with one member, one claim and a 20.00 draft. */
+async function clinicWithADraft(
+  sdk: MemberPayments,
+  sim: StripeSimulator,
+  org: string,
+  settings: Partial<OrganizationSettings>,
+): Promise<PaymentRequest> {
+  await sdk.organizations.create({
+    id: org,
+    name: 'Clinic',
+    timeZone: 'America/New_York',
+    settings: { memberPaymentsEnabled: true, ...settings },
+  });
+  const link = await sdk.organizations.startPayoutOnboarding(org, {
+    refreshUrl: 'https://c.example/r',
+    returnUrl: 'https://c.example/r',
+  });
+  await sim.testHelpers.completeOnboarding(link._unsafeUnwrap().accountId);
+  await sim.webhooks.drain();
+  const member = await sdk.members.create(org, { name: 'Jane Doe', email: 'jane@example.test' });
+  const claim = await sdk.claims.create(org, {
+    memberId: member._unsafeUnwrap().id,
+    patientControlNumber: 'PCN-1',
+    dateOfService: '2024-01-02',
+    chargeAmount: '100.00',
+  });
+  const request = await sdk.requests.create(org, {
+    claimId: claim._unsafeUnwrap().id,
+    internalId: 'INV-1',
+    amount: '20.00',
+    createdBy: 'staff',
+  });
+  return request._unsafeUnwrap();
 }
 
 describe('examples', () => {
@@ -63,40 +103,8 @@ describe('examples', () => {
     const sdk = createMemberPayments({ storage: new InMemoryStorage(), gateway });
     endpoint.serve(sdk);
     try {
-      const org = asId<'Organization'>('org_1');
-      await sdk.organizations.create({
-        id: org,
-        name: 'Clinic',
-        timeZone: 'America/New_York',
-        settings: { memberPaymentsEnabled: true },
-      });
-      const link = (
-        await sdk.organizations.startPayoutOnboarding(org, {
-          refreshUrl: 'https://c.example/r',
-          returnUrl: 'https://c.example/r',
-        })
-      )._unsafeUnwrap();
-      await sim.testHelpers.completeOnboarding(link.accountId);
-      await sim.webhooks.drain();
-      const member = (
-        await sdk.members.create(org, { name: 'Jane Doe', email: 'jane@example.test' })
-      )._unsafeUnwrap();
-      const claim = (
-        await sdk.claims.create(org, {
-          memberId: member.id,
-          patientControlNumber: 'PCN-1',
-          dateOfService: '2024-01-02',
-          chargeAmount: '100.00',
-        })
-      )._unsafeUnwrap();
-      const request = (
-        await sdk.requests.create(org, {
-          claimId: claim.id,
-          internalId: 'INV-1',
-          amount: '20.00',
-          createdBy: 'staff',
-        })
-      )._unsafeUnwrap();
+      const org = 'org_1';
+      const request = await clinicWithADraft(sdk, sim, org, {});
       await sdk.batch.runNow(org);
       const sent = (await sdk.requests.get(org, request.id))._unsafeUnwrap();
 
@@ -148,38 +156,8 @@ describe('examples', () => {
     const sdk = createMemberPayments({ storage, gateway, clock });
     endpoint.serve(sdk);
     try {
-      const org = asId<'Organization'>('org_1');
-      await sdk.organizations.create({
-        id: org,
-        name: 'Clinic',
-        timeZone: 'America/New_York',
-        settings: { memberPaymentsEnabled: true, batchHour: 2, batchMinute: 0 },
-      });
-      const link = (
-        await sdk.organizations.startPayoutOnboarding(org, {
-          refreshUrl: 'https://c.example/r',
-          returnUrl: 'https://c.example/r',
-        })
-      )._unsafeUnwrap();
-      await sim.testHelpers.completeOnboarding(link.accountId);
-      await sim.webhooks.drain();
-      const member = (
-        await sdk.members.create(org, { name: 'Jane Doe', email: 'jane@example.test' })
-      )._unsafeUnwrap();
-      const claim = (
-        await sdk.claims.create(org, {
-          memberId: member.id,
-          patientControlNumber: 'PCN-1',
-          dateOfService: '2024-01-02',
-          chargeAmount: '100.00',
-        })
-      )._unsafeUnwrap();
-      await sdk.requests.create(org, {
-        claimId: claim.id,
-        internalId: 'INV-1',
-        amount: '20.00',
-        createdBy: 'staff',
-      });
+      const org = 'org_1';
+      await clinicWithADraft(sdk, sim, org, { batchHour: 2, batchMinute: 0 });
 
       const early = await runScheduledTick({ storage, gateway, clock });
       clock.set('2024-01-10T07:05:00.000Z');
