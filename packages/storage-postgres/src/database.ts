@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PGliteInterface, Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import { type LoggerPort, StorageError } from '@memberpay/core';
 import pg from 'pg';
@@ -11,10 +12,16 @@ export interface SqlResult {
   readonly rowCount: number;
 }
 
-/** One connection, inside one transaction. Errors are the driver's own. */
+/** One connection, for one transaction. Errors are the driver's own. */
 export interface SqlConnection {
+  /** A statement that writes or locks rows: it runs inside the transaction. */
   query(text: string, values?: readonly unknown[]): Promise<SqlResult>;
-  /** Several statements at once, without parameters (a migration). */
+  /**
+   * A plain read, which takes no locks: it may run before the transaction begins, when nothing
+   * of the unit has been written yet.
+   */
+  read(text: string, values?: readonly unknown[]): Promise<SqlResult>;
+  /** Several statements at once, without parameters (a migration), inside the transaction. */
   script(text: string): Promise<void>;
 }
 
@@ -35,16 +42,29 @@ export interface SqlDatabase {
   close(): Promise<void>;
 }
 
+interface ServerOptions {
+  /**
+   * Prepare each statement once per connection (default true). Turn it off behind a pooler
+   * that hands a connection to another client between statements and does not carry prepared
+   * statements along (PgBouncer in transaction mode before 1.21).
+   */
+  readonly preparedStatements?: boolean;
+}
+
 /** Where the data lives: a node-postgres pool, a connection string, or an embedded PGlite. */
 export type ConnectionOptions =
-  | { readonly pool: pg.Pool; readonly connectionString?: never; readonly pglite?: never }
-  | {
+  | (ServerOptions & {
+      readonly pool: pg.Pool;
+      readonly connectionString?: never;
+      readonly pglite?: never;
+    })
+  | (ServerOptions & {
       readonly connectionString: string;
       /** Connections of the pool opened for this connection string (default 10). */
       readonly poolSize?: number;
       readonly pool?: never;
       readonly pglite?: never;
-    }
+    })
   | { readonly pglite: PGliteInterface; readonly pool?: never; readonly connectionString?: never };
 
 export function openDatabase(options: ConnectionOptions, logger: LoggerPort): SqlDatabase {
@@ -53,7 +73,10 @@ export function openDatabase(options: ConnectionOptions, logger: LoggerPort): Sq
   }
 
   if (options.pool) {
-    return new NodePgDatabase(options.pool, false);
+    return new NodePgDatabase(options.pool, {
+      ownsPool: false,
+      prepare: options.preparedStatements ?? true,
+    });
   }
 
   const pool = new pg.Pool({
@@ -66,7 +89,10 @@ export function openDatabase(options: ConnectionOptions, logger: LoggerPort): Sq
       kind: storageErrorKind(error),
     });
   });
-  return new NodePgDatabase(pool, true);
+  return new NodePgDatabase(pool, {
+    ownsPool: true,
+    prepare: options.preparedStatements ?? true,
+  });
 }
 
 /** Type oids of int8 and date. */
@@ -92,26 +118,27 @@ const nodePgTypes: pg.CustomTypesConfig = {
 export class NodePgDatabase implements SqlDatabase {
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
+  readonly #prepare: boolean;
 
-  constructor(pool: pg.Pool, ownsPool: boolean) {
+  constructor(pool: pg.Pool, options: { readonly ownsPool: boolean; readonly prepare: boolean }) {
     this.#pool = pool;
-    this.#ownsPool = ownsPool;
+    this.#ownsPool = options.ownsPool;
+    this.#prepare = options.prepare;
   }
 
   async transaction<T>(
     work: (connection: SqlConnection) => Promise<TransactionOutcome<T>>,
   ): Promise<T> {
     const client = await control(() => this.#pool.connect());
-    const connection = new NodePgConnection(client);
+    const connection = new NodePgConnection(client, this.#prepare);
     // Released as broken unless the transaction ended cleanly.
     let healthy = false;
     try {
-      await control(() => client.query('BEGIN'));
       let outcome: TransactionOutcome<T>;
       try {
         outcome = await work(connection);
       } catch (error) {
-        healthy = await client.query('ROLLBACK').then(
+        healthy = await connection.end('ROLLBACK').then(
           () => !connection.broken,
           () => false,
         );
@@ -119,14 +146,14 @@ export class NodePgDatabase implements SqlDatabase {
       }
 
       if (!outcome.commit) {
-        await control(() => client.query('ROLLBACK'));
+        await control(() => connection.end('ROLLBACK'));
         healthy = !connection.broken;
         return outcome.value;
       }
 
-      const committed = await control(() => client.query('COMMIT'));
+      const committed = await control(() => connection.end('COMMIT'));
       // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, and no error.
-      if (committed.command === 'ROLLBACK') {
+      if (committed === 'ROLLBACK') {
         throw new StorageError('failed', 'transaction', 'PostgreSQL rolled the transaction back');
       }
 
@@ -144,27 +171,80 @@ export class NodePgDatabase implements SqlDatabase {
   }
 }
 
+/**
+ * One pooled client for one unit of work. The transaction begins with the first statement that
+ * writes or locks; plain reads before it run on their own. The transaction is READ COMMITTED,
+ * where every statement sees what was committed when it started, inside a transaction or not:
+ * those reads see exactly what they would have seen inside it, and a unit that only reads
+ * costs one round trip per statement, with no BEGIN and COMMIT around them.
+ */
 class NodePgConnection implements SqlConnection {
   readonly #client: pg.PoolClient;
+  readonly #prepare: boolean;
+  #begun = false;
   /** A statement failed for want of a connection: the pool must not hand this client out. */
   broken = false;
 
-  constructor(client: pg.PoolClient) {
+  constructor(client: pg.PoolClient, prepare: boolean) {
     this.#client = client;
+    this.#prepare = prepare;
   }
 
   async query(text: string, values: readonly unknown[] = []): Promise<SqlResult> {
+    await this.#begin();
+    return this.read(text, values);
+  }
+
+  async read(text: string, values: readonly unknown[] = []): Promise<SqlResult> {
     try {
-      const result = await this.#client.query({ text, values: [...values], types: nodePgTypes });
+      const result = await this.#client.query({
+        name: this.#prepare ? preparedName(text) : undefined,
+        text,
+        values: [...values],
+        types: nodePgTypes,
+      });
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     } catch (error) {
-      this.broken ||= storageErrorKind(error) === 'unavailable';
+      this.#noteFailure(error);
       throw error;
     }
   }
 
   async script(text: string): Promise<void> {
+    await this.#begin();
     await this.#client.query(text);
+  }
+
+  /**
+   * Commits or rolls back the transaction, if one began; answers with what PostgreSQL did
+   * (`ROLLBACK` for a COMMIT of a failed transaction), or null when there was nothing to end.
+   */
+  async end(command: 'COMMIT' | 'ROLLBACK'): Promise<string | null> {
+    if (!this.#begun) {
+      return null;
+    }
+
+    this.#begun = false;
+    return (await this.#client.query(command)).command;
+  }
+
+  async #begin(): Promise<void> {
+    if (this.#begun) {
+      return;
+    }
+
+    try {
+      await this.#client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+    } catch (error) {
+      this.#noteFailure(error);
+      throw toStorageError(error, 'transaction');
+    }
+
+    this.#begun = true;
+  }
+
+  #noteFailure(error: unknown): void {
+    this.broken ||= storageErrorKind(error) === 'unavailable';
   }
 }
 
@@ -228,9 +308,30 @@ class PgliteConnection implements SqlConnection {
     return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? 0 };
   }
 
+  read(text: string, values: readonly unknown[] = []): Promise<SqlResult> {
+    return this.query(text, values);
+  }
+
   async script(text: string): Promise<void> {
     await this.#tx.exec(text);
   }
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * The name a statement is prepared under on each connection, so that the server parses and
+ * plans it once per connection instead of once per call. It is derived from the text alone (128
+ * bits of its SHA-256): the same text always gets the same name, another text another name.
+ */
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    name = `memberpay_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    preparedNames.set(text, name);
+  }
+
+  return name;
 }
 
 /** A statement of the transaction's own (connect, BEGIN, COMMIT, ROLLBACK). */

@@ -2,13 +2,15 @@ import { type DomainError, type LoggerPort, noopLogger, storageFailure } from '@
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import { type ConnectionOptions, openDatabase, type SqlDatabase } from './database';
 import { toStorageError } from './errors';
-import { MIGRATIONS } from './migrations';
+import { MIGRATIONS, type Migration } from './migrations';
 import { RowReader } from './row-reader';
 import { DEFAULT_SCHEMA, quotedSchema } from './schema';
 
 export type MigrateOptions = ConnectionOptions & {
   /** The schema to create or bring up to date (default `memberpay`). */
   readonly schema?: string;
+  /** Apply migrations up to this version only (default: all), to upgrade step by step. */
+  readonly toVersion?: number;
   readonly logger?: LoggerPort;
 };
 
@@ -31,23 +33,30 @@ export function migrate(options: MigrateOptions): ResultAsync<MigrationReport, D
   const quoted = quotedSchema(schema);
   const logger = options.logger ?? noopLogger;
   const database = openDatabase(options, logger);
-  const run = applyMigrations(database, schema, quoted, logger).finally(() => database.close());
+  const wanted = MIGRATIONS.filter(
+    (migration) => options.toVersion === undefined || migration.version <= options.toVersion,
+  );
+  const run = applyMigrations(database, { schema, quoted, wanted }, logger).finally(() =>
+    database.close(),
+  );
   return new ResultAsync(run);
 }
 
 async function applyMigrations(
   database: SqlDatabase,
-  schema: string,
-  quoted: string,
+  target: {
+    readonly schema: string;
+    readonly quoted: string;
+    readonly wanted: readonly Migration[];
+  },
   logger: LoggerPort,
 ): Promise<Result<MigrationReport, DomainError>> {
+  const { schema, quoted, wanted } = target;
   try {
     const report = await database.transaction(async (connection) => {
       // One migrator per schema at a time; the lock is released with the transaction, even
       // when the process dies.
-      await connection.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `memberpay:migrate:${schema}`,
-      ]);
+      await connection.query('SELECT pg_advisory_xact_lock(hashtext($1))', [migrationLock(schema)]);
 
       await connection.script(
         `CREATE SCHEMA IF NOT EXISTS ${quoted}; ` +
@@ -58,7 +67,7 @@ async function applyMigrations(
 
       const done = await connection.query(`SELECT version FROM ${quoted}.schema_migration`);
       const versions = done.rows.map((row) => new RowReader('migration', row).integer('version'));
-      const pending = MIGRATIONS.filter((migration) => !versions.includes(migration.version));
+      const pending = wanted.filter((migration) => !versions.includes(migration.version));
 
       const newest = Math.max(0, ...versions, ...pending.map((migration) => migration.version));
       if (newest > Math.max(...MIGRATIONS.map((migration) => migration.version))) {
@@ -87,4 +96,48 @@ async function applyMigrations(
     logger.warn('storage: migration failed', { schema, kind: failure.kind });
     return err(storageFailure(failure));
   }
+}
+
+export type DropSchemaOptions = ConnectionOptions & {
+  /** The schema to remove; required, so that no default ever names production's tables. */
+  readonly schema: string;
+  readonly logger?: LoggerPort;
+};
+
+/**
+ * Removes a schema and every table in it, for a schema made for one run (a test suite, a
+ * preview, a benchmark). Nothing happens when it is not there. It waits for a migration of the
+ * same schema in progress, as a second `migrate` would. Throws `RangeError` for a schema name
+ * that is not a plain identifier.
+ */
+export function dropSchema(options: DropSchemaOptions): ResultAsync<void, DomainError> {
+  const quoted = quotedSchema(options.schema);
+  const logger = options.logger ?? noopLogger;
+  const database = openDatabase(options, logger);
+  const run = database
+    .transaction(async (connection) => {
+      await connection.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        migrationLock(options.schema),
+      ]);
+      await connection.script(`DROP SCHEMA IF EXISTS ${quoted} CASCADE`);
+      return { commit: true, value: undefined };
+    })
+    .then(
+      () => ok(undefined),
+      (error: unknown) => {
+        const failure = toStorageError(error, 'schema');
+        logger.warn('storage: dropping the schema failed', {
+          schema: options.schema,
+          kind: failure.kind,
+        });
+        return err(storageFailure(failure));
+      },
+    )
+    .finally(() => database.close());
+  return new ResultAsync(run);
+}
+
+/** The advisory lock that lets one migrator at a time work on a schema. */
+function migrationLock(schema: string): string {
+  return `memberpay:migrate:${schema}`;
 }

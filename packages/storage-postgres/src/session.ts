@@ -22,13 +22,23 @@ export class UnitSession {
     return this.#failure;
   }
 
-  async query(entity: string, text: string, values: readonly unknown[]): Promise<SqlResult> {
+  /** A statement that writes or locks rows. */
+  query(entity: string, text: string, values: readonly unknown[]): Promise<SqlResult> {
+    return this.#run(entity, () => this.#connection.query(text, values));
+  }
+
+  /** A plain read, which takes no locks. */
+  read(entity: string, text: string, values: readonly unknown[]): Promise<SqlResult> {
+    return this.#run(entity, () => this.#connection.read(text, values));
+  }
+
+  async #run(entity: string, statement: () => Promise<SqlResult>): Promise<SqlResult> {
     if (this.#failure) {
       throw this.#failure;
     }
 
     try {
-      return await this.#connection.query(text, values);
+      return await statement();
     } catch (error) {
       this.#failure = toStorageError(error, entity);
       throw this.#failure;

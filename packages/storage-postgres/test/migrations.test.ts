@@ -1,8 +1,18 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import {
+  asId,
+  type DomainError,
+  type OrganizationId,
+  type PaymentRequest,
+  type StorageError,
+  type UnitOfWork,
+} from '@memberpay/core';
+import { aClaim, aMember, anOrganization, aPaymentRequest } from '@memberpay/core/testing';
+import { ok } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MIGRATIONS, migrate } from '../src/index';
+import { dropSchema, MIGRATIONS, migrate, PostgresStorage } from '../src/index';
 import { ALL_TABLES } from '../src/schema';
 import {
   chooseBackend,
@@ -22,7 +32,18 @@ describe('migrate', () => {
     database = await openTestDatabase(backend, { migrated: false });
   });
 
+  /** Schemas a test makes beside the file's own; dropped at the end even when a test fails. */
+  const others: string[] = [];
+  const otherSchema = (suffix: string) => {
+    const schema = `${database.schema}_${suffix}`;
+    others.push(schema);
+    return schema;
+  };
+
   afterAll(async () => {
+    for (const schema of others) {
+      await database.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
     await database.close();
   });
 
@@ -54,7 +75,7 @@ describe('migrate', () => {
   });
 
   test('two at once: one applies the migrations, the other waits and applies none', async () => {
-    const schema = `${database.schema}_race`;
+    const schema = otherSchema('race');
 
     const outcomes = await Promise.all([
       migrate({ ...database.connection(), schema }),
@@ -67,13 +88,83 @@ describe('migrate', () => {
     expect(
       await database.sql(`SELECT count(*)::int AS n FROM "${schema}".schema_migration`),
     ).toEqual([{ n: MIGRATIONS.length }]);
-    await database.sql(`DROP SCHEMA "${schema}" CASCADE`);
+  });
+
+  test('version 1 with requests moves to the latest; then a request must name its own member', async () => {
+    const schema = otherSchema('upgrade');
+    const storage = new PostgresStorage({ ...database.connection(), schema });
+
+    const first = await migrate({ ...database.connection(), schema, toVersion: 1 });
+    const seeded = await storage.transaction(async (tx) => ok(await seedRequest(tx, 'req_1')));
+    const second = await migrate({ ...database.connection(), schema });
+    const kept = await storage.transaction(async (tx) => ok(await tx.requests.get(ORG, REQ_1)));
+    const foreign = await storage.transaction(async (tx) => {
+      await tx.organizations.insert(anOrganization({ id: OTHER_ORG }));
+      return ok(await tx.requests.insert(requestOf(OTHER_ORG, 'req_foreign')));
+    });
+
+    expect(first._unsafeUnwrap()).toEqual({ schema, applied: [1], version: 1 });
+    expect(second._unsafeUnwrap()).toEqual({
+      schema,
+      applied: MIGRATIONS.slice(1).map((migration) => migration.version),
+      version: LATEST,
+    });
+    expect(kept._unsafeUnwrap()).toEqual(seeded._unsafeUnwrap());
+    expect(driverErrorOf(foreign._unsafeUnwrapErr())).toMatchObject({
+      code: '23503',
+      constraint: 'payment_request_member_fkey',
+    });
+  });
+
+  test('a request of version 1 naming no member of its organization stops version 2 whole', async () => {
+    const schema = otherSchema('orphan');
+    const storage = new PostgresStorage({ ...database.connection(), schema });
+    (await migrate({ ...database.connection(), schema, toVersion: 1 }))._unsafeUnwrap();
+    const orphan = await storage.transaction(async (tx) => {
+      await tx.organizations.insert(anOrganization({ id: ORG }));
+      return ok(await tx.requests.insert(requestOf(ORG, 'req_orphan')));
+    });
+    orphan._unsafeUnwrap();
+
+    const refused = await migrate({ ...database.connection(), schema });
+
+    expect(refused._unsafeUnwrapErr().code).toBe('STORAGE.FAILED');
+    expect(driverErrorOf(refused._unsafeUnwrapErr())).toMatchObject({
+      code: '23503',
+      constraint: 'payment_request_member_fkey',
+    });
+    expect(
+      await database.sql(`SELECT version FROM "${schema}".schema_migration ORDER BY version`),
+    ).toEqual([{ version: 1 }]);
+    expect(await constraintsOf(schema, 'claim')).not.toContain('claim_organization_id_id_key');
+  });
+
+  const constraintsOf = async (schema: string, table: string) =>
+    (
+      await database.sql(
+        'SELECT constraint_name FROM information_schema.table_constraints ' +
+          'WHERE table_schema = $1 AND table_name = $2',
+        [schema, table],
+      )
+    ).map((row) => row.constraint_name);
+
+  test('dropSchema removes a schema with everything in it; a missing one is no error', async () => {
+    const schema = otherSchema('dropped');
+    (await migrate({ ...database.connection(), schema }))._unsafeUnwrap();
+
+    const dropped = await dropSchema({ ...database.connection(), schema });
+    const again = await dropSchema({ ...database.connection(), schema });
+
+    expect(dropped.isOk()).toBe(true);
+    expect(again.isOk()).toBe(true);
+    expect(await tablesOf(schema)).toEqual([]);
   });
 
   test('refuses a schema name that is not a plain identifier', () => {
-    expect(() => migrate({ ...database.connection(), schema: 'x"; DROP TABLE y; --' })).toThrow(
-      RangeError,
-    );
+    const schema = 'x"; DROP TABLE y; --';
+
+    expect(() => migrate({ ...database.connection(), schema })).toThrow(RangeError);
+    expect(() => dropSchema({ ...database.connection(), schema })).toThrow(RangeError);
   });
 });
 
@@ -121,3 +212,31 @@ test('memberpay-migrate without a database URL says what it needs and exits with
   expect(outcome.code).toBe(2);
   expect(outcome.stderr).toContain('--database-url');
 });
+
+const ORG = asId<'Organization'>('org_a');
+const OTHER_ORG = asId<'Organization'>('org_b');
+const REQ_1 = asId<'PaymentRequest'>('req_1');
+
+/** A request of `organizationId` for the member `mem_a` and claim `clm_a`. */
+const requestOf = (organizationId: OrganizationId, id: string) =>
+  aPaymentRequest({
+    id: asId(id),
+    organizationId,
+    memberId: asId('mem_a'),
+    claimId: asId('clm_a'),
+  });
+
+/** An organization with a member, a claim and a request for them; returns the request. */
+async function seedRequest(tx: UnitOfWork, id: string): Promise<PaymentRequest> {
+  await tx.organizations.insert(anOrganization({ id: ORG }));
+  await tx.members.insert(aMember({ id: asId('mem_a'), organizationId: ORG }));
+  await tx.claims.insert(
+    aClaim({ id: asId('clm_a'), organizationId: ORG, memberId: asId('mem_a') }),
+  );
+  return tx.requests.insert(requestOf(ORG, id));
+}
+
+/** The driver's error behind a storage failure. */
+function driverErrorOf(error: DomainError): unknown {
+  return (error.cause as StorageError).cause;
+}

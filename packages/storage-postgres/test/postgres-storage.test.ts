@@ -65,6 +65,15 @@ beforeEach(async () => {
     await tx.claims.insert(
       aClaim({ id: asId('clm_a'), organizationId: ORG, memberId: asId('mem_a') }),
     );
+    await tx.members.insert(aMember({ id: asId('mem_other'), organizationId: OTHER_ORG }));
+    await tx.claims.insert(
+      aClaim({
+        id: asId('clm_other'),
+        organizationId: OTHER_ORG,
+        memberId: asId('mem_other'),
+        patientControlNumber: 'PCN-OTHER',
+      }),
+    );
   });
 });
 
@@ -220,6 +229,23 @@ describe('what the schema refuses', () => {
 
     expect(error.code).toBe('STORAGE.FAILED');
     expect((error.cause as StorageError).cause).toMatchObject({ code: '23503' });
+  });
+
+  test.each([
+    ['a member of another organization', { memberId: asId<'Member'>('mem_other') }, 'member'],
+    ['a claim of another organization', { claimId: asId<'Claim'>('clm_other') }, 'claim'],
+    ['a member that is not there', { memberId: asId<'Member'>('mem_gone') }, 'member'],
+    ['a claim that is not there', { claimId: asId<'Claim'>('clm_gone') }, 'claim'],
+  ] as const)('a request naming %s is refused (23503)', async (_, names, key) => {
+    const error = await failure((tx) =>
+      tx.requests.insert(aRequest({ id: asId('req_stray'), ...names })),
+    );
+
+    expect(error.code).toBe('STORAGE.FAILED');
+    expect((error.cause as StorageError).cause).toMatchObject({
+      code: '23503',
+      constraint: `payment_request_${key}_fkey`,
+    });
   });
 
   test('amounts of one request in two currencies cannot be kept in one row', async () => {

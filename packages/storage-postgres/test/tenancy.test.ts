@@ -114,7 +114,12 @@ async function useEveryMethod(tx: UnitOfWork, organizationId: OrganizationId) {
   seen.push(request, await tx.requests.get(organizationId, asId('req_b1')));
   seen.push(await tx.requests.update({ ...present(request), internalId: 'INV-A1' }));
   const draft = await tx.requests.insert(
-    aPaymentRequest({ id: asId('req_a_draft'), organizationId }),
+    aPaymentRequest({
+      id: asId('req_a_draft'),
+      organizationId,
+      memberId: asId('mem_a'),
+      claimId: asId('clm_a'),
+    }),
   );
   await tx.requests.remove(draft);
   seen.push(
@@ -134,6 +139,7 @@ async function useEveryMethod(tx: UnitOfWork, organizationId: OrganizationId) {
       limit: 10,
     })),
   );
+  seen.push(...(await tx.requests.findFollowUps(organizationId, LATER, { limit: 10 })));
   seen.push(...(await tx.requests.findTextsDue(organizationId, LATER, 10)));
 
   seen.push(
@@ -276,7 +282,7 @@ function tracking(tx: UnitOfWork, called: Set<string>): UnitOfWork {
 }
 
 function isTransactionControl(text: string): boolean {
-  return /^(BEGIN|COMMIT|ROLLBACK)$/.test(text);
+  return /^(BEGIN|COMMIT|ROLLBACK)\b/.test(text);
 }
 
 function tableOf(text: string): string | undefined {

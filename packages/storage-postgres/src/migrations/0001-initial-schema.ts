@@ -77,8 +77,6 @@ CREATE TABLE claim (
 
 CREATE INDEX claim_member_idx ON claim (organization_id, member_id, created_at, id);
 
--- TODO(#7): reference member and claim with foreign keys once core's shared storage contract
--- stops storing requests for members and claims it never created.
 CREATE TABLE payment_request (
   id text COLLATE "C" PRIMARY KEY,
   organization_id text COLLATE "C" NOT NULL REFERENCES organization (id),

@@ -1,4 +1,7 @@
 import { INITIAL_SCHEMA } from './0001-initial-schema';
+import { REQUEST_MEMBER_AND_CLAIM_KEYS } from './0002-request-member-and-claim-keys';
+import { LEANER_REQUEST_WRITES } from './0003-leaner-request-writes';
+import { REQUEST_FOLLOW_UP_QUEUE } from './0004-request-follow-up-queue';
 
 export interface Migration {
   /** Applied in ascending order; each version once per schema. */
@@ -9,4 +12,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'request member and claim keys', sql: REQUEST_MEMBER_AND_CLAIM_KEYS },
+  { version: 3, name: 'leaner request writes', sql: LEANER_REQUEST_WRITES },
+  { version: 4, name: 'request follow-up queue', sql: REQUEST_FOLLOW_UP_QUEUE },
 ];

@@ -59,7 +59,7 @@ export function auditRepository(
       return { ...entry, sequence: new RowReader(ENTITY, row ?? {}).bigint('sequence') };
     },
     listForRequest: async (organizationId, requestId) => {
-      const listed = await session.query(ENTITY, statements.listForRequest, [
+      const listed = await session.read(ENTITY, statements.listForRequest, [
         organizationId,
         requestId,
       ]);

@@ -43,7 +43,7 @@ export function batchRunRepository(
   statements: BatchRunStatements,
 ): BatchRunRepositoryPort {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await session.query(ENTITY, text, values)).rows.map(batchRunFromRow);
+    (await session.read(ENTITY, text, values)).rows.map(batchRunFromRow);
 
   return {
     insert: async (run) => {

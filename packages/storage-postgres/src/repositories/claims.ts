@@ -49,7 +49,7 @@ export function claimRepository(
   statements: ClaimStatements,
 ): ClaimRepositoryPort {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await session.query(ENTITY, text, values)).rows.map(claimFromRow);
+    (await session.read(ENTITY, text, values)).rows.map(claimFromRow);
 
   return {
     get: async (organizationId, id) =>

@@ -37,7 +37,7 @@ export function gatewayEventRepository(
       checkInserted(written, ENTITY, event.eventId, 'event id');
     },
     has: async (eventId) => {
-      const found = await session.query(ENTITY, statements.has, [eventId]);
+      const found = await session.read(ENTITY, statements.has, [eventId]);
       return found.rows[0]?.applied === true;
     },
   };

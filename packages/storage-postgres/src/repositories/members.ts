@@ -55,7 +55,7 @@ export function memberRepository(
   statements: MemberStatements,
 ): MemberRepositoryPort {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await session.query(ENTITY, text, values)).rows.map(memberFromRow);
+    (await session.read(ENTITY, text, values)).rows.map(memberFromRow);
 
   return {
     get: async (organizationId, id) =>

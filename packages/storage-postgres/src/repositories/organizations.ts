@@ -59,7 +59,7 @@ export function organizationRepository(
   statements: OrganizationStatements,
 ): OrganizationRepositoryPort {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await session.query(ENTITY, text, values)).rows.map(organizationFromRow);
+    (await session.read(ENTITY, text, values)).rows.map(organizationFromRow);
 
   return {
     get: async (id) => (await rows(statements.get, [id]))[0] ?? null,

@@ -70,6 +70,14 @@ const UPDATED = COLUMNS.filter(
   (column) => column !== 'id' && column !== 'organization_id' && column !== 'version',
 );
 
+/**
+ * Requests that may need a follow-up: a cancel waiting on an open invoice, or a refund asked of
+ * the gateway and not answered yet.
+ */
+const FOLLOW_UP_QUEUE =
+  `(cancel_requested_at IS NOT NULL AND status IN ('sent', 'failed')) ` +
+  `OR refunds @> '[{"status": "requested"}]'`;
+
 export type PaymentRequestStatements = ReturnType<typeof paymentRequestStatements>;
 
 export function paymentRequestStatements(tables: Tables) {
@@ -95,6 +103,21 @@ export function paymentRequestStatements(tables: Tables) {
       'AND (last_attempt_at IS NULL OR last_attempt_at < $3)) ' +
       `OR (status = 'sending' AND (lease_expires_at IS NULL OR lease_expires_at <= $4))) ` +
       'ORDER BY created_at, id LIMIT $5 FOR UPDATE SKIP LOCKED',
+    // `$4` is the instant before which an unanswered refund is due a follow-up. The first
+    // condition is the predicate of the partial index that keeps this queue (migration 4).
+    findFollowUps: creationOrderPage({
+      table,
+      columns: COLUMNS,
+      conditions: [
+        'organization_id = $1',
+        `(${FOLLOW_UP_QUEUE})`,
+        `((cancel_requested_at IS NOT NULL AND status IN ('sent', 'failed')) OR EXISTS (` +
+          'SELECT 1 FROM jsonb_array_elements(refunds) AS refund ' +
+          `WHERE refund->>'status' = 'requested' AND (refund->>'requestedAt')::timestamptz < $4))`,
+      ],
+      after: '$2',
+      limit: '$3',
+    }),
     findTextsDue:
       `${select} WHERE organization_id = $1 AND deleted_at IS NULL ` +
       `AND text_status = 'waiting' AND text_not_before <= $2 ORDER BY created_at, id LIMIT $3`,
@@ -106,7 +129,7 @@ export function paymentRequestRepository(
   statements: PaymentRequestStatements,
 ): PaymentRequestRepositoryPort {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await session.query(ENTITY, text, values)).rows.map(paymentRequestFromRow);
+    (await session.read(ENTITY, text, values)).rows.map(paymentRequestFromRow);
 
   return {
     get: async (organizationId, id) =>
@@ -175,13 +198,23 @@ export function paymentRequestRepository(
       (await rows(statements.findByInvoiceId, [organizationId, invoiceId]))[0] ?? null,
     findOpenForClaim: async (organizationId, claimId) =>
       rows(statements.findOpenForClaim, [organizationId, claimId]),
-    findClaimable: async (organizationId, query) =>
-      rows(statements.findClaimable, [
+    findClaimable: async (organizationId, query) => {
+      // It locks what it returns, so it runs inside the transaction, unlike the reads.
+      const claimable = await session.query(ENTITY, statements.findClaimable, [
         organizationId,
         query.cutoff,
         query.notAttemptedSince,
         query.now,
         query.limit,
+      ]);
+      return claimable.rows.map(paymentRequestFromRow);
+    },
+    findFollowUps: async (organizationId, requestedBefore, page) =>
+      rows(statements.findFollowUps, [
+        organizationId,
+        page.after ?? null,
+        page.limit,
+        requestedBefore,
       ]),
     findTextsDue: async (organizationId, now, limit) =>
       rows(statements.findTextsDue, [organizationId, now, limit]),

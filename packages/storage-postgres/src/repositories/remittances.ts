@@ -64,7 +64,7 @@ export function remittanceRepository(
   statements: RemittanceStatements,
 ): RemittanceRepositoryPort {
   const claimPayments = async (text: string, values: readonly unknown[]) =>
-    (await session.query(CLAIM_PAYMENT, text, values)).rows.map(claimPaymentFromRow);
+    (await session.read(CLAIM_PAYMENT, text, values)).rows.map(claimPaymentFromRow);
 
   return {
     insert: async (remittance) => {
@@ -86,7 +86,7 @@ export function remittanceRepository(
       return remittance;
     },
     findByTrace: async (organizationId, payerId, traceNumber) => {
-      const found = await session.query(REMITTANCE, statements.findByTrace, [
+      const found = await session.read(REMITTANCE, statements.findByTrace, [
         organizationId,
         payerId,
         traceNumber,
