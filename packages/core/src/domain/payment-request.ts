@@ -74,8 +74,9 @@ export interface SendAttempt {
   readonly leaseExpiresAt: Date | null;
   readonly lastAttemptAt: Date;
   /**
-   * When a worker first asked the gateway for an invoice for this request and had not yet
-   * stored its id. A later attempt that sees it set looks for that invoice before creating one.
+   * When an attempt that had to make an invoice claimed the request, stored before it asked the
+   * gateway. A later attempt that finds it older than its own start looks for an invoice made
+   * but never recorded before it makes one.
    */
   readonly invoiceRequestedAt: Date | null;
   readonly lastError: { readonly kind: string; readonly message: string } | null;

@@ -1,9 +1,14 @@
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
-import { asId, type BatchRunId, type OrganizationId } from '../domain/ids';
+import type { BatchRunId, OrganizationId } from '../domain/ids';
 import { addLocalDays, type LocalDate, localDateAt, zonedInstant } from '../domain/local-date';
-import { canReceiveText, customerIsStale, type Member } from '../domain/member';
+import {
+  canReceiveText,
+  customerIsStale,
+  type GatewayCustomer,
+  type Member,
+} from '../domain/member';
 import { checkChargeable } from '../domain/money';
 import { canCharge, type Organization } from '../domain/organization';
 import type { HoldCode, PaymentRequest, SendAttempt } from '../domain/payment-request';
@@ -447,14 +452,17 @@ function claimPage(
 function nextAttempt(run: Run, request: PaymentRequest, now: Date): SendAttempt {
   const previous = request.sendAttempt;
   const sameRevision = previous?.revision === request.revision;
+  const hasInvoice =
+    request.gateway.invoiceId !== null && request.gateway.invoiceRevision === request.revision;
   return {
     revision: request.revision,
     attempts: sameRevision ? previous.attempts + 1 : 1,
     leaseOwner: run.worker,
     leaseExpiresAt: new Date(now.getTime() + run.context.options.leaseMs),
     lastAttemptAt: now,
-    // An invoice asked for by any earlier attempt may exist unrecorded; keep looking for it.
-    invoiceRequestedAt: previous?.invoiceRequestedAt ?? null,
+    // Stored with the claim, before this attempt asks for an invoice: a later attempt that
+    // finds it older than its own start looks for what this one may have made unrecorded.
+    invoiceRequestedAt: previous?.invoiceRequestedAt ?? (hasInvoice ? null : now),
     lastError: null,
   };
 }
@@ -470,8 +478,21 @@ class Lost {
   }
 }
 
+/**
+ * What one attempt learned that must be stored with however it ends: the gateway customer it
+ * created or brought up to date (an idempotency key only replays for a day, so an unstored
+ * customer could be made twice by a retry the next night).
+ */
+interface Attempt {
+  readonly claimed: PaymentRequest;
+  customer: GatewayCustomer | null;
+  /** The invoice this attempt made or found, recorded however the attempt ends. */
+  invoice: { readonly id: string; readonly customerId: string } | null;
+}
+
 async function sendOne(run: Run, claimed: PaymentRequest): Promise<Result<void, DomainError>> {
-  const outcome = await sendSteps(run, claimed);
+  const attempt: Attempt = { claimed, customer: null, invoice: null };
+  const outcome = await sendSteps(run, attempt);
   if (outcome.isOk()) {
     return ok(undefined);
   }
@@ -479,7 +500,12 @@ async function sendOne(run: Run, claimed: PaymentRequest): Promise<Result<void, 
   const failure = outcome.error;
   if (failure instanceof Lost) {
     run.context.logger.debug('request changed hands while sending', { requestId: claimed.id });
-    return ok(undefined);
+    return attempt.customer
+      ? run.context.storage.transaction(async (tx) => {
+          await storeCustomer(tx, claimed, attempt);
+          return ok(undefined);
+        })
+      : ok(undefined);
   }
 
   if (
@@ -490,11 +516,12 @@ async function sendOne(run: Run, claimed: PaymentRequest): Promise<Result<void, 
     return err(failure);
   }
 
-  return giveUp(run, claimed.id, failure);
+  return giveUp(run, attempt, failure);
 }
 
-async function sendSteps(run: Run, claimed: PaymentRequest): Promise<Step<void>> {
+async function sendSteps(run: Run, attempt: Attempt): Promise<Step<void>> {
   const { context, organization } = run;
+  const { claimed } = attempt;
   const member = await context.storage.transaction(async (tx) => {
     const found = await tx.members.get(organization.id, claimed.memberId);
     return found
@@ -510,33 +537,53 @@ async function sendSteps(run: Run, claimed: PaymentRequest): Promise<Step<void>>
     return release(run, claimed, hold);
   }
 
-  const customerId = await ensureCustomer(run, member.value);
+  const customerId = await ensureCustomer(run, member.value, attempt);
   if (customerId.isErr()) {
     return err(customerId.error);
   }
 
-  const withInvoice = await ensureInvoice(run, claimed, customerId.value);
-  if (withInvoice.isErr()) {
-    return err(withInvoice.error);
+  const invoice = await ensureInvoice(run, claimed, customerId.value);
+  if (invoice.isErr()) {
+    return err(invoice.error);
   }
 
-  const request = withInvoice.value;
-  const invoiceId = request.gateway.invoiceId as string;
+  attempt.invoice = { id: invoice.value, customerId: customerId.value };
+
   // Keyed by the invoice: whichever attempt sends it, it is sent once.
-  const key = `mp:${request.id}:${invoiceId}`;
+  const key = `mp:${claimed.id}:${invoice.value}`;
   const delivered = member.value.email
-    ? await run.gateway.sendInvoice({ invoiceId, idempotencyKey: `${key}:send` })
-    : await run.gateway.finalizeInvoice({ invoiceId, idempotencyKey: `${key}:finalize` });
+    ? await run.gateway.sendInvoice({ invoiceId: invoice.value, idempotencyKey: `${key}:send` })
+    : await run.gateway.finalizeInvoice({
+        invoiceId: invoice.value,
+        idempotencyKey: `${key}:finalize`,
+      });
   if (delivered.isErr()) {
     return err(delivered.error);
   }
 
-  return markSent(run, request, member.value, delivered.value);
+  return markSent(run, attempt, member.value, delivered.value);
+}
+
+/** Stores the customer an attempt made, unless the member changed meanwhile. */
+async function storeCustomer(
+  tx: UnitOfWork,
+  request: PaymentRequest,
+  attempt: Attempt,
+): Promise<void> {
+  if (!attempt.customer) {
+    return;
+  }
+
+  const member = await tx.members.get(request.organizationId, request.memberId);
+  if (member && member.gatewayCustomer?.customerId !== attempt.customer.customerId) {
+    await tx.members.update({ ...member, gatewayCustomer: attempt.customer });
+  } else if (member && customerIsStale(member)) {
+    await tx.members.update({ ...member, gatewayCustomer: attempt.customer });
+  }
 }
 
 /** One gateway customer per member, created once; brought up to date when contact details change. */
-async function ensureCustomer(run: Run, member: Member): Promise<Step<string>> {
-  const { context } = run;
+async function ensureCustomer(run: Run, member: Member, attempt: Attempt): Promise<Step<string>> {
   if (member.gatewayCustomer && !customerIsStale(member)) {
     return ok(member.gatewayCustomer.customerId);
   }
@@ -569,15 +616,8 @@ async function ensureCustomer(run: Run, member: Member): Promise<Step<string>> {
     }
   }
 
-  const synced = { customerId, email: member.email, phone: member.phone, name: member.name };
-  const stored = await context.storage.transaction(async (tx) => {
-    const current = await tx.members.get(member.organizationId, member.id);
-    if (current && current.version === member.version) {
-      await tx.members.update({ ...current, gatewayCustomer: synced });
-    }
-    return ok(customerId);
-  });
-  return stored.isErr() ? err(stored.error) : ok(stored.value);
+  attempt.customer = { customerId, email: member.email, phone: member.phone, name: member.name };
+  return ok(customerId);
 }
 
 /**
@@ -591,10 +631,10 @@ async function ensureInvoice(
   run: Run,
   request: PaymentRequest,
   customerId: string,
-): Promise<Step<PaymentRequest>> {
+): Promise<Step<string>> {
   const link = request.gateway;
   if (link.invoiceId && link.invoiceRevision === request.revision) {
-    return ok(request);
+    return ok(link.invoiceId);
   }
 
   const earlier = await earlierInvoices(run, request, customerId);
@@ -624,20 +664,8 @@ async function ensureInvoice(
     }
   }
 
-  let current = request;
   if (invoice === null) {
-    const noted = await saveProgress(run, current, {
-      sendAttempt: {
-        ...(current.sendAttempt as SendAttempt),
-        invoiceRequestedAt: run.context.clock.now(),
-      },
-    });
-    if (noted.isErr()) {
-      return err(noted.error);
-    }
-
-    current = noted.value;
-    const created = await run.gateway.createInvoice(invoiceSpec(run, current, customerId));
+    const created = await run.gateway.createInvoice(invoiceSpec(run, request, customerId));
     if (created.isErr()) {
       return err(created.error);
     }
@@ -645,19 +673,9 @@ async function ensureInvoice(
     invoice = created.value;
   }
 
-  const linked = await saveProgress(run, current, {
-    gateway: {
-      ...current.gateway,
-      customerId,
-      invoiceId: invoice.id,
-      invoiceRevision: current.revision,
-    },
-  });
-  if (linked.isErr() && linked.error instanceof Lost) {
-    await compensateLostInvoice(run, invoice.id, linked.error);
-  }
-
-  return linked;
+  // Not stored yet: a crash from here is found by the next attempt through the invoice's tags,
+  // and a payment event through them too. `markSent` stores it with the move to `sent`.
+  return ok(invoice.id);
 }
 
 /**
@@ -669,7 +687,11 @@ async function earlierInvoices(
   request: PaymentRequest,
   customerId: string,
 ): Promise<Step<readonly GatewayInvoice[]>> {
-  if (request.sendAttempt?.invoiceRequestedAt) {
+  const attempt = request.sendAttempt;
+  const askedBefore =
+    attempt?.invoiceRequestedAt != null &&
+    attempt.invoiceRequestedAt.getTime() < attempt.lastAttemptAt.getTime();
+  if (askedBefore) {
     const found = await run.gateway.findInvoices({ customerId, requestId: request.id });
     run.context.logger.info('looked for invoices an earlier attempt created', {
       requestId: request.id,
@@ -719,7 +741,7 @@ async function settle(
   run: Run,
   request: PaymentRequest,
   invoice: GatewayInvoice,
-): Promise<Step<PaymentRequest>> {
+): Promise<Step<never>> {
   run.context.logger.warn('an earlier invoice of the request was paid; nothing more is sent', {
     requestId: request.id,
     invoiceId: invoice.id,
@@ -789,7 +811,7 @@ export function dueDateFor(
 }
 
 /** Stores a step's result if the request is still ours; otherwise reports it lost. */
-async function saveProgress(
+async function _saveProgress(
   run: Run,
   request: PaymentRequest,
   changes: Partial<PaymentRequest>,
@@ -823,10 +845,11 @@ function isOurs(run: Run, request: PaymentRequest | null): request is PaymentReq
 
 async function markSent(
   run: Run,
-  request: PaymentRequest,
+  attempt: Attempt,
   member: Member,
   invoice: GatewayInvoice,
 ): Promise<Step<void>> {
+  const request = attempt.claimed;
   const { context, organization } = run;
   const now = context.clock.now();
   const text = planText(context, organization, member, now);
@@ -834,6 +857,7 @@ async function markSent(
   const stored = await context.storage.transaction(
     async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
       const current = await tx.requests.get(organization.id, request.id);
+      await storeCustomer(tx, request, attempt);
       if (!isOurs(run, current)) {
         return ok(new Lost(current));
       }
@@ -851,7 +875,9 @@ async function markSent(
         ),
         {
           gateway: {
-            ...current.gateway,
+            customerId: invoice.customerId,
+            invoiceId: invoice.id,
+            invoiceRevision: current.revision,
             invoiceNumber: invoice.number,
             hostedInvoiceUrl: invoice.hostedInvoiceUrl,
           },
@@ -944,20 +970,32 @@ async function release(
  */
 async function giveUp(
   run: Run,
-  requestId: string,
+  attempt: Attempt,
   failure: GatewayError | DomainError,
 ): Promise<Result<void, DomainError>> {
   const { context } = run;
+  const requestId = attempt.claimed.id;
   const kind = failure instanceof DomainError ? failure.code : failure.kind;
   const retryable = failure instanceof DomainError ? isConflict(failure) : failure.retryable;
   const lastError = { kind, message: failure.message };
 
   const stored = await context.storage.transaction(async (tx) => {
-    const current = await tx.requests.get(run.organization.id, asId(requestId));
+    const current = await tx.requests.get(run.organization.id, requestId);
+    await storeCustomer(tx, attempt.claimed, attempt);
     if (!isOurs(run, current)) {
       return ok(null);
     }
 
+    // The invoice may have reached the member (an answer lost after the send): record it, so
+    // that a cancel can void it and a payment on it is found.
+    const gateway = attempt.invoice
+      ? {
+          ...current.gateway,
+          customerId: attempt.invoice.customerId,
+          invoiceId: attempt.invoice.id,
+          invoiceRevision: current.revision,
+        }
+      : current.gateway;
     const to = retryable ? 'draft' : 'failed';
     const moved = transition(
       current,
@@ -971,6 +1009,7 @@ async function giveUp(
         },
       ),
       {
+        gateway,
         sendAttempt: {
           ...(current.sendAttempt as SendAttempt),
           leaseOwner: null,
