@@ -177,46 +177,30 @@ async function applyAccountEvent(
   return duplicateIsSeen(event, recorded);
 }
 
-/** The organization an event claims to belong to, if it exists and owns the payout account. */
+/**
+ * The organization an event claims to belong to, if it exists and owns the payout account the
+ * event names. Metadata can be forged or copied: the payout account must agree before anything
+ * is touched.
+ */
 async function owningOrganization(
-  context: Context,
+  tx: UnitOfWork,
   organizationId: string | null,
   payoutAccountId: string | null,
-): Promise<Result<Organization | null, DomainError>> {
-  if (!organizationId) {
-    return ok(null);
-  }
-
-  const organization = await context.storage.transaction(async (tx) =>
-    ok(await tx.organizations.get(asId(organizationId))),
-  );
-  if (organization.isErr()) {
-    return err(organization.error);
-  }
-
-  // Metadata can be forged or copied; the payout account must agree before we touch anything.
+): Promise<Organization | null> {
+  const organization = organizationId ? await tx.organizations.get(asId(organizationId)) : null;
   const owns =
-    organization.value !== null &&
-    (payoutAccountId === null || organization.value.payoutAccount.accountId === payoutAccountId);
-  return ok(owns ? organization.value : null);
+    organization !== null &&
+    (payoutAccountId === null || organization.payoutAccount.accountId === payoutAccountId);
+  return owns ? organization : null;
 }
 
 async function applyInvoiceEvent(
   context: Context,
   event: InvoiceEvent,
 ): Promise<Result<WebhookOutcome, DomainError>> {
-  const tags = event.invoice.tags;
-  const organization = await owningOrganization(
-    context,
-    tags.organizationId,
-    event.invoice.payoutAccountId,
-  );
-  if (organization.isErr()) {
-    return err(organization.error);
-  }
-
-  if (!organization.value) {
-    return unknown(context, event, `invoice ${event.invoice.id}`);
+  const { tags, payoutAccountId } = event.invoice;
+  if (!tags.organizationId) {
+    return unknown(context, event, `invoice ${event.invoice.id} carries no organization`);
   }
 
   // Paid and void are final at the gateway, so the snapshot can be trusted; any other event may
@@ -227,16 +211,18 @@ async function applyInvoiceEvent(
     return err(gatewayFailure(invoice.error));
   }
 
-  const organizationId = organization.value.id;
   const actor = eventActor(event);
   const applied = await context.storage.transaction(async (tx) => {
-    const match = await findRequestForInvoice(tx, organizationId, invoice.value);
-    if (!match) {
+    const organization = await owningOrganization(tx, tags.organizationId, payoutAccountId);
+    const match = organization
+      ? await findRequestForInvoice(tx, organization.id, invoice.value)
+      : null;
+    if (!organization || !match) {
       return ok(null);
     }
 
     // The event is recorded with the change it causes: one commits only with the other.
-    await recordEvent(tx, event, organizationId, context.clock.now());
+    await recordEvent(tx, event, organization.id, context.clock.now());
     const result = await applyInvoice(context, tx, match, invoice.value, actor);
     return result.map((outcome) => ({ before: match.request, ...outcome }));
   });
@@ -289,20 +275,16 @@ async function applyRefundEvent(
   event: RefundEvent,
 ): Promise<Result<WebhookOutcome, DomainError>> {
   const { refund } = event;
-  const organization = await owningOrganization(context, refund.tags.organizationId, null);
-  if (organization.isErr()) {
-    return err(organization.error);
-  }
-
-  const requestId = refund.tags.requestId;
-  if (!organization.value || !requestId) {
+  const { organizationId, requestId } = refund.tags;
+  if (!organizationId || !requestId) {
     return unknown(context, event, `refund ${refund.id}`);
   }
 
-  // The event is recorded in the same unit of work as the refund's news.
+  // Read within the organization the refund names: another one's request is not found. The
+  // event is recorded in the same unit of work as the refund's news.
   const applied = await recordRefundOutcome(
     context,
-    organization.value.id,
+    organizationId,
     requestId,
     refundFacts(refund),
     eventActor(event),
@@ -323,23 +305,22 @@ async function applyDisputeEvent(
   event: DisputeEvent,
 ): Promise<Result<WebhookOutcome, DomainError>> {
   const { dispute } = event;
-  const organization = await owningOrganization(context, dispute.tags.organizationId, null);
-  if (organization.isErr()) {
-    return err(organization.error);
-  }
-
-  if (!organization.value || !dispute.invoiceId) {
+  const invoiceId = dispute.invoiceId;
+  if (!invoiceId) {
     return unknown(context, event, `dispute ${dispute.id}`);
   }
 
-  const organizationId = organization.value.id;
   const actor = eventActor(event);
-  const invoiceRef = { id: dispute.invoiceId, tags: dispute.tags };
   const applied = await context.storage.transaction(async (tx) => {
-    const match = await findRequestForInvoice(tx, organizationId, invoiceRef);
-    if (!match) {
+    const organization = await owningOrganization(tx, dispute.tags.organizationId, null);
+    const match = organization
+      ? await findRequestForInvoice(tx, organization.id, { id: invoiceId, tags: dispute.tags })
+      : null;
+    if (!organization || !match) {
       return ok(null);
     }
+
+    const organizationId = organization.id;
 
     const request = match.request;
     await recordEvent(tx, event, organizationId, context.clock.now());
