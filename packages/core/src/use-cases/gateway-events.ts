@@ -320,10 +320,8 @@ async function applyDisputeEvent(
       return ok(null);
     }
 
-    const organizationId = organization.id;
-
     const request = match.request;
-    await recordEvent(tx, event, organizationId, context.clock.now());
+    await recordEvent(tx, event, organization.id, context.clock.now());
     const to = disputeTarget(request, event);
     if (to === null || to === request.status || !canMove(request.status, to)) {
       await tx.audit.append(
