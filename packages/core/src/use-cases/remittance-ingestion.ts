@@ -145,6 +145,14 @@ interface Ingestion {
 /** Each claim payment is planned again at most this often when money moved under it. */
 const REPLANS = 3;
 
+/** Claim payments decided and written together, in one unit of work. */
+const CHUNK = 100;
+
+interface Entry {
+  readonly claimPayment: ClaimPaymentInput;
+  readonly corrected: boolean;
+}
+
 /**
  * Ingests one remittance (one 835 transaction) for an organization: matches each claim payment
  * to our claim by patient control number, records it once, and, when the organization
@@ -216,10 +224,12 @@ async function ingestNow(
   }
 
   const corrected = correctedReversals(valid);
-  for (const [index, claimPayment] of valid.entries()) {
-    const done = await withConflictRetries(context, () =>
-      ingestClaimPayment(ingestion, claimPayment, corrected.has(index)),
-    );
+  const entries = valid.map((claimPayment, index) => ({
+    claimPayment,
+    corrected: corrected.has(index),
+  }));
+  for (let start = 0; start < entries.length; start += CHUNK) {
+    const done = await ingestChunk(ingestion, entries.slice(start, start + CHUNK));
     if (done.isErr()) {
       return err(done.error);
     }
@@ -287,6 +297,75 @@ async function openRemittance(
   }
 
   return opened;
+}
+
+/**
+ * Ingests a run of claim payments in one unit of work, as long as none needs a gateway call;
+ * from the first that does, the rest go one by one, in order. Should the unit meet another
+ * delivery of the same claim payments, every one of them is taken again one by one, which
+ * tells the duplicates apart.
+ */
+async function ingestChunk(
+  ingestion: Ingestion,
+  entries: readonly Entry[],
+): Promise<Result<void, DomainError>> {
+  const { context } = ingestion;
+  const written: Array<{ entry: Entry; key: string; planned: Plan; requestId: string | null }> = [];
+  const announcements: Array<() => void> = [];
+
+  const together = ingestion.dryRun
+    ? ok(0)
+    : await withConflictRetries(context, async (): Promise<Result<number, DomainError>> => {
+        written.length = 0;
+        announcements.length = 0;
+        return context.storage.transaction(async (tx) => {
+          for (const entry of entries) {
+            const key = claimPaymentKey(ingestion.remittance, entry.claimPayment);
+            const planned = await plan(ingestion, tx, entry.claimPayment, key, entry.corrected);
+            if (needsGateway(planned)) {
+              break;
+            }
+
+            const requestId = await writePlan(
+              ingestion,
+              tx,
+              entry.claimPayment,
+              key,
+              planned,
+              announcements,
+            );
+            if (requestId.isErr()) {
+              return err(requestId.error);
+            }
+
+            written.push({ entry, key, planned, requestId: requestId.value });
+          }
+          return ok(written.length);
+        });
+      });
+  if (together.isErr() && together.error.code !== 'STORAGE.DUPLICATE') {
+    return err(together.error);
+  }
+
+  const done = together.isOk() ? together.value : 0;
+  for (const announcement of together.isOk() ? announcements : []) {
+    announcement();
+  }
+
+  for (const { entry, key, planned, requestId } of together.isOk() ? written : []) {
+    report(ingestion, entry.claimPayment, key, planned, requestId);
+  }
+
+  for (const entry of entries.slice(done)) {
+    const one = await withConflictRetries(context, () =>
+      ingestClaimPayment(ingestion, entry.claimPayment, entry.corrected),
+    );
+    if (one.isErr()) {
+      return one;
+    }
+  }
+
+  return ok(undefined);
 }
 
 async function ingestClaimPayment(
