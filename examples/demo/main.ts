@@ -18,7 +18,7 @@ import {
   type PaymentRequestStatus,
   type RemittanceInput,
 } from '@memberpay/core';
-import { parse835 } from '@memberpay/era-835';
+import { type Era835Document, parse835 } from '@memberpay/era-835';
 import { toRemittanceInput } from '@memberpay/era-835/memberpay';
 import { SingleBar } from 'cli-progress';
 import { type OpenedStripe, openStorage, openStripe } from '../shared/environment';
@@ -31,6 +31,8 @@ const file = process.argv[2] ?? SAMPLE;
 const say = (line = '') => console.log(line);
 const step = (number: number, title: string) => say(`\n${number}. ${title}`);
 
+// Read the file before anything starts: a path that is not an 835 fails here, at once.
+const document = readDocument(file);
 const started = performance.now();
 const endpoint = await startWebhookEndpoint();
 const stripe = await openStripe(endpoint.url);
@@ -96,7 +98,7 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   say('   memberPaymentsEnabled: on, generateFromRemittance: on, 30 days to pay.');
 
   step(3, `A remittance arrives: ${basename(file)}`);
-  const remittances = readRemittances(file);
+  const remittances = readRemittances(file, document);
   const claimCount = remittances.reduce((total, r) => total + r.claimPayments.length, 0);
   for (const remittance of remittances) {
     say(
@@ -132,8 +134,15 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   say(`   ${claimCount} claim payments read; ${created} requests created as drafts.`);
 
   step(4, 'Staff create a request by hand, from a member’s claim');
-  const someone = [...records.memberOfClaim.values()][0];
-  if (someone) {
+  const someone =
+    [...records.memberOfClaim.values()][0] ??
+    (
+      await sdk.members.create(organizationId, {
+        name: 'Walk-in Patient',
+        email: 'walk.in@example.test',
+      })
+    )._unsafeUnwrap().id;
+  {
     const visit = (
       await sdk.claims.create(organizationId, {
         memberId: someone,
@@ -188,6 +197,10 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
 
   step(7, 'Members pay on the invoice page; staff cancel two requests');
   const [byCard, byBank, unpaid] = sent;
+  if (sent.length < 3) {
+    say(`   (${sent.length} invoices went out; the demo needs three to show everything here.)`);
+  }
+
   if (byCard) {
     await pay(sdk, gateway, organizationId, byCard, 'card');
   }
@@ -222,8 +235,26 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   }
 }
 
-function readRemittances(path: string): RemittanceInput[] {
-  const document = parse835(readFileSync(path));
+function readDocument(path: string): Era835Document {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    console.error(`Cannot read ${path}: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  }
+
+  const document = parse835(bytes);
+  if (document.transactions.length === 0) {
+    const problem = document.diagnostics[0]?.message ?? 'no 835 transaction set in it';
+    console.error(`${path} is not an 835 remittance: ${problem}`);
+    process.exit(1);
+  }
+
+  return document;
+}
+
+function readRemittances(path: string, document: Era835Document): RemittanceInput[] {
   const remittances: RemittanceInput[] = [];
   for (const transaction of document.transactions) {
     const mapped = toRemittanceInput(transaction);

@@ -1,6 +1,6 @@
 /**
- * `pnpm tsx examples/ingest-835/main.ts FILE`: reads an 835 and prints, claim by claim, the
- * payment requests ingesting it would create, change or cancel. Writes nothing.
+ * `pnpm example:ingest FILE`: reads an 835 and prints, claim by claim, the payment requests
+ * ingesting it would create, change or cancel. Writes nothing.
  */
 import { formatMoney, money } from '@memberpay/core';
 import { planIngestion } from './plan';
@@ -11,7 +11,10 @@ if (!path) {
   process.exit(2);
 }
 
-const plan = await planIngestion(path);
+const plan = await planIngestion(path).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
 for (const [index, report] of plan.reports.entries()) {
   const remittance = plan.remittances[index];
   console.log(`\n${remittance?.payerName ?? report.payerId}, trace ${report.traceNumber}`);

@@ -26,6 +26,11 @@ export interface Plan {
  */
 export async function planIngestion(path: string): Promise<Plan> {
   const document = parse835(await readFile(path));
+  if (document.transactions.length === 0) {
+    const problem = document.diagnostics[0]?.message ?? 'no 835 transaction set in it';
+    throw new Error(`${path} is not an 835 remittance: ${problem}`);
+  }
+
   const remittances: RemittanceInput[] = [];
   const refused: string[] = [];
   for (const transaction of document.transactions) {

@@ -3,7 +3,7 @@
  * organizations are due (each at its own local hour, once per local day):
  *
  *   *\/5 * * * *  cd /srv/clinic && DATABASE_URL=... STRIPE_SECRET_KEY=... \
- *                 node --import tsx examples/scheduler/main.ts >> /var/log/memberpay.log
+ *                 pnpm example:scheduler >> /var/log/memberpay.log
  *
  * Several machines may run it at the same time: they share the work.
  */

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import type { LoggerPort, PaymentGatewayPort, StoragePort } from '@memberpay/core';
 import { migrate, PostgresStorage } from '@memberpay/storage-postgres';
@@ -18,7 +19,7 @@ export interface OpenedStorage {
  * kept in `folder`. Migrations are applied either way.
  */
 export async function openStorage(folder: string, logger?: LoggerPort): Promise<OpenedStorage> {
-  const connectionString = process.env.DATABASE_URL;
+  const connectionString = withUser(process.env.DATABASE_URL);
   if (connectionString) {
     (await migrate({ connectionString }))._unsafeUnwrap();
     const storage = new PostgresStorage({ connectionString, ...(logger ? { logger } : {}) });
@@ -37,6 +38,23 @@ export async function openStorage(folder: string, logger?: LoggerPort): Promise<
     where: `embedded PostgreSQL (PGlite) in ${folder}`,
     close: () => pglite.close(),
   };
+}
+
+/**
+ * node-postgres takes the user name from `USER` when the URL has none; where that is unset too
+ * (a container), the operating system's user name is the sensible default.
+ */
+function withUser(connectionString: string | undefined): string | undefined {
+  if (!connectionString) {
+    return connectionString;
+  }
+
+  const url = new URL(connectionString);
+  if (!url.username && !process.env.PGUSER && !process.env.USER) {
+    url.username = userInfo().username;
+  }
+
+  return url.toString();
 }
 
 export interface OpenedStripe {

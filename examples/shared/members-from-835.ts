@@ -24,7 +24,9 @@ export async function createMatchingRecords(
 
   for (const remittance of remittances) {
     for (const claimPayment of remittance.claimPayments) {
-      if (memberOfClaim.has(claimPayment.patientControlNumber)) {
+      // A claim's charge is above zero; a claim payment whose charge is not (a placeholder, a
+      // reversal seen alone) has no claim a host would have made, and stays unmatched.
+      if (memberOfClaim.has(claimPayment.patientControlNumber) || claimPayment.chargeCents <= 0) {
         continue;
       }
 
@@ -59,7 +61,7 @@ export async function createMatchingRecords(
         patientControlNumber: claimPayment.patientControlNumber,
         payerClaimControlNumber: claimPayment.payerClaimControlNumber,
         dateOfService: claimPayment.serviceDate ?? remittance.paymentDate ?? '2024-01-02',
-        chargeAmount: { minor: Math.abs(claimPayment.chargeCents), currency: 'usd' },
+        chargeAmount: { minor: claimPayment.chargeCents, currency: 'usd' },
       });
       claim._unsafeUnwrap();
       memberOfClaim.set(claimPayment.patientControlNumber, memberId);

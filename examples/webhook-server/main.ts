@@ -2,8 +2,13 @@
  * A minimal webhook server for a host: one route that gives Stripe's deliveries, raw, to the
  * SDK. Run it with the storage and Stripe account the rest of your host uses:
  *
- *   DATABASE_URL=postgres://... STRIPE_SECRET_KEY=sk_test_... STRIPE_WEBHOOK_SECRET=whsec_... \
- *   PORT=4242 pnpm tsx examples/webhook-server/main.ts
+ *   DATABASE_URL=postgres://... STRIPE_SECRET_KEY=sk_test_... \
+ *   STRIPE_WEBHOOK_SECRET=whsec_account...,whsec_connect... PORT=4242 pnpm example:webhook-server
+ *
+ * Without `DATABASE_URL` it keeps its data in embedded PostgreSQL (PGlite) in
+ * `.memberpay/demo-db`, which one process at a time may open: run the scheduler against a
+ * PostgreSQL server. With `STRIPE_API_BASE=http://127.0.0.1:12111` and no key it talks to a
+ * simulator started with `pnpm stripe-sim --forward-to http://127.0.0.1:4242/webhooks/stripe`.
  *
  * In Stripe, point one endpoint (your account's events) and one Connect endpoint (your
  * connected accounts' events) at `https://<your host>/webhooks/stripe`; for local development,

@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The contract suites run inside the host's own vitest; bundling a copy would break them.
+  external: ['vitest'],
 });

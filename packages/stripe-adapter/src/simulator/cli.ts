@@ -1,23 +1,44 @@
 /**
  * `pnpm stripe-sim --port 12111`: run the Stripe simulator until killed.
- *
- * Options: --port, --host, --api-key, --rps (test-mode cap, e.g. 25), --bank-delay-ms,
- * --forward-to <url> [--connect] (register a webhook endpoint and print its secret).
  */
 import { parseArgs } from 'node:util';
 import { startStripeSimulator } from './index';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '12111' },
-    host: { type: 'string', default: '127.0.0.1' },
-    'api-key': { type: 'string' },
-    rps: { type: 'string' },
-    'bank-delay-ms': { type: 'string' },
-    'forward-to': { type: 'string' },
-    connect: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: stripe-sim [options]
+  --port N            port to listen on (default 12111; 0 picks a free one)
+  --host H            interface to bind (default 127.0.0.1)
+  --api-key K         accept only this secret key (default: any sk_test_... key)
+  --rps N             answer 429 beyond N requests a second, as test mode does (25)
+  --bank-delay-ms N   how long bank payments stay processing (default 2000)
+  --forward-to URL    deliver webhooks to URL, from an account endpoint and a Connect
+                      endpoint; prints both signing secrets
+  --help              this text`;
+
+function readOptions() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '12111' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'api-key': { type: 'string' },
+        rps: { type: 'string' },
+        'bank-delay-ms': { type: 'string' },
+        'forward-to': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    console.error(USAGE);
+    process.exit(2);
+  }
+}
+
+const values = readOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function integerOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) {
@@ -56,10 +77,12 @@ async function main(): Promise<void> {
 
   const forwardTo = values['forward-to'];
   if (forwardTo !== undefined) {
-    const endpoint = sim.webhooks.addEndpoint({ url: forwardTo, connect: values.connect });
-    const kind = values.connect ? 'Connect' : 'account';
-    console.log(`  webhooks -> ${forwardTo} (${kind} endpoint)`);
-    console.log(`  signing secret: ${endpoint.secret}`);
+    // Events of the platform and of connected accounts (account.updated) reach the host
+    // through two endpoints, each with its own secret, as at Stripe.
+    const account = sim.webhooks.addEndpoint({ url: forwardTo });
+    const connect = sim.webhooks.addEndpoint({ url: forwardTo, connect: true });
+    console.log(`  webhooks -> ${forwardTo} (an account endpoint and a Connect endpoint)`);
+    console.log(`  STRIPE_WEBHOOK_SECRET=${account.secret},${connect.secret}`);
   }
 
   const shutdown = async () => {

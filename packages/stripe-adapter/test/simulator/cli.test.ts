@@ -46,7 +46,7 @@ describe('pnpm stripe-sim', () => {
 
     expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(response.status).toBe(200);
-    expect(started.output.join('')).toMatch(/signing secret: whsec_\w+/);
+    expect(started.output.join('')).toMatch(/STRIPE_WEBHOOK_SECRET=whsec_\w+,whsec_\w+/);
     expect(await exited).toBe(0);
   });
 });
