@@ -1,6 +1,7 @@
-import { isDate } from './date';
+import { dateValue, NOT_A_DATE } from './date';
 import type { Diagnostic } from './diagnostics';
 import type {
+  Adjustment,
   ClaimName,
   ClaimPayment,
   Contact,
@@ -45,6 +46,32 @@ function append<T>(list: readonly T[], item: T): readonly T[] {
   return list;
 }
 
+/**
+ * The items of a list whose owner is still being read, kept in one reused array; `take`
+ * hands them over in an array of exactly their number, where a list grown item by item would
+ * carry room for sixteen.
+ */
+class Collected<T> {
+  private readonly items: T[] = [];
+  private count = 0;
+
+  add(item: T): void {
+    this.items[this.count++] = item;
+  }
+
+  take(): readonly T[] {
+    const count = this.count;
+    const items = this.items;
+    this.count = 0;
+    // Most lists hold one to three items; literals of that size are the cheapest to make.
+    if (count === 0) return NONE;
+    if (count === 1) return [items[0] as T];
+    if (count === 2) return [items[0] as T, items[1] as T];
+    if (count === 3) return [items[0] as T, items[1] as T, items[2] as T];
+    return items.slice(0, count);
+  }
+}
+
 export interface ModelSink {
   transaction(transaction: Transaction): void;
   /** When present, each claim goes here as soon as it is read instead of into its transaction. */
@@ -78,6 +105,12 @@ export class ModelBuilder {
   private currentLine: Draft<ServiceLine> | null = null;
   private headerNumberText: string | null = null;
   private declaredCents: number | null = null;
+  private readonly serviceLines = new Collected<ServiceLine>();
+  private readonly claimAdjustments = new Collected<Adjustment>();
+  private readonly claimReferences = new Collected<Reference>();
+  private readonly otherNames = new Collected<ClaimName>();
+  private readonly lineAdjustments = new Collected<Adjustment>();
+  private readonly lineReferences = new Collected<Reference>();
   private readonly dateValues = new Int32Array(DATE_SLOTS).fill(-1);
   private readonly dateTexts: string[] = new Array<string>(DATE_SLOTS).fill('');
 
@@ -178,26 +211,26 @@ export class ModelBuilder {
   }
 
   /**
-   * DTM at the place the reader found it in, by its qualifier packed as bytes; `at` is where
-   * its date starts, or -1 when it has none that is real.
+   * DTM at the place the reader found it in, by its qualifier packed as bytes; `date` is its
+   * CCYYMMDD date as a number, or NOT_A_DATE when it has none that is real.
    */
-  date(loop: Loop, qualifier: number, at: number): void {
+  date(loop: Loop, qualifier: number, date: number): void {
     if (loop === Loop.Line) {
       const line = this.currentLine;
       if (line === null) return;
       if (qualifier === SERVICE || (qualifier === SERVICE_START && line.serviceDate === null)) {
-        line.serviceDate = this.dateAt(at);
+        line.serviceDate = this.dateText(date);
       } else if (qualifier === SERVICE_END) {
-        line.serviceEndDate = this.dateAt(at);
+        line.serviceEndDate = this.dateText(date);
       }
     } else if (loop === Loop.Claim) {
       const claim = this.currentClaim;
       if (claim === null) return;
-      if (qualifier === STATEMENT_START) claim.statementStartDate = this.dateAt(at);
-      else if (qualifier === STATEMENT_END) claim.statementEndDate = this.dateAt(at);
-      else if (qualifier === RECEIVED) claim.receivedDate = this.dateAt(at);
+      if (qualifier === STATEMENT_START) claim.statementStartDate = this.dateText(date);
+      else if (qualifier === STATEMENT_END) claim.statementEndDate = this.dateText(date);
+      else if (qualifier === RECEIVED) claim.receivedDate = this.dateText(date);
     } else if (loop === Loop.Header && qualifier === PRODUCTION && this.current !== null) {
-      this.current.productionDate = this.dateAt(at);
+      this.current.productionDate = this.dateText(date);
     }
   }
 
@@ -234,6 +267,7 @@ export class ModelBuilder {
     const s = this.scanner;
     this.currentLine = null;
     this.declaredCents = declaredCents;
+    this.takeClaimLists();
     this.currentClaim = {
       headerNumber: this.headerNumberText,
       patientControlNumber: s.text(1) ?? '',
@@ -279,9 +313,33 @@ export class ModelBuilder {
       references: NONE,
       remarks: NONE,
     };
+    this.finishLine();
     this.currentLine = line;
+    if (this.currentClaim !== null) this.serviceLines.add(line);
+  }
+
+  /** Hands the current line the lists read for it. */
+  private finishLine(): void {
+    const line = this.currentLine;
+    if (line === null) return;
+    line.adjustments = this.lineAdjustments.take();
+    line.references = this.lineReferences.take();
+  }
+
+  /** Hands the current claim, if any, the lists read for it and its lines. */
+  private takeClaimLists(): void {
+    this.finishLine();
+    this.currentLine = null;
+    const serviceLines = this.serviceLines.take();
+    const adjustments = this.claimAdjustments.take();
+    const references = this.claimReferences.take();
+    const otherNames = this.otherNames.take();
     const claim = this.currentClaim;
-    if (claim !== null) claim.serviceLines = append(claim.serviceLines, line);
+    if (claim === null) return;
+    claim.serviceLines = serviceLines;
+    claim.adjustments = adjustments;
+    claim.references = references;
+    claim.otherNames = otherNames;
   }
 
   /** One CAS triplet whose reason sits at element `reason`. */
@@ -293,10 +351,8 @@ export class ModelBuilder {
       amountCents,
       quantity: s.text(reason + 2),
     };
-    const line = this.currentLine;
-    const claim = this.currentClaim;
-    if (inLine && line !== null) line.adjustments = append(line.adjustments, adjustment);
-    else if (claim !== null) claim.adjustments = append(claim.adjustments, adjustment);
+    if (inLine && this.currentLine !== null) this.lineAdjustments.add(adjustment);
+    else if (this.currentClaim !== null) this.claimAdjustments.add(adjustment);
   }
 
   /** One PLB pair whose reason composite sits at element `reason`. */
@@ -322,8 +378,8 @@ export class ModelBuilder {
   endClaim(responsibility: number, deductible: number, coinsurance: number, copay: number): void {
     const claim = this.currentClaim;
     const transaction = this.current;
+    this.takeClaimLists();
     this.currentClaim = null;
-    this.currentLine = null;
     if (claim === null || transaction === null) return;
     claim.patientResponsibility = {
       declaredCents: this.declaredCents,
@@ -416,9 +472,9 @@ export class ModelBuilder {
       };
       if (entity === PATIENT && claim.patient === null) claim.patient = name;
       else if (entity === INSURED && claim.insured === null) claim.insured = name;
-      else claim.otherNames = append(claim.otherNames, name);
+      else this.otherNames.add(name);
     } else if (id === REF) {
-      claim.references = append(claim.references, this.reference());
+      this.claimReferences.add(this.reference());
     } else if (id === PER) {
       claim.contacts = append(claim.contacts, this.contact());
     }
@@ -429,7 +485,7 @@ export class ModelBuilder {
     const line = this.currentLine;
     if (line === null) return;
     if (id === REF) {
-      line.references = append(line.references, this.reference());
+      this.lineReferences.add(this.reference());
     } else if (id === LQ) {
       line.remarks = append(line.remarks, { qualifier: s.text(1), code: s.text(2) });
     }
@@ -453,22 +509,17 @@ export class ModelBuilder {
   private dateElement(k: number): string | null {
     const s = this.scanner;
     if (!s.has(k)) return null;
-    const start = s.starts[k] as number;
-    return isDate(s.buf, start, s.ends[k] as number) ? this.dateAt(start) : null;
+    return this.dateText(dateValue(s.buf, s.starts[k] as number, s.ends[k] as number));
   }
 
-  /** The checked CCYYMMDD date starting at `at` as `YYYY-MM-DD`; null for -1. */
-  private dateAt(at: number): string | null {
-    if (at === -1) return null;
-    const buf = this.scanner.buf;
-    let value = 0;
-    for (let i = at; i < at + 8; i++) value = value * 10 + (buf[i] as number) - 0x30;
-
-    const slot = value & (DATE_SLOTS - 1);
-    if (this.dateValues[slot] === value) return this.dateTexts[slot] as string;
-    const digits = String(value).padStart(8, '0');
+  /** A CCYYMMDD date as `YYYY-MM-DD`; null for NOT_A_DATE. */
+  private dateText(date: number): string | null {
+    if (date === NOT_A_DATE) return null;
+    const slot = date & (DATE_SLOTS - 1);
+    if (this.dateValues[slot] === date) return this.dateTexts[slot] as string;
+    const digits = String(date).padStart(8, '0');
     const text = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6)}`;
-    this.dateValues[slot] = value;
+    this.dateValues[slot] = date;
     this.dateTexts[slot] = text;
     return text;
   }

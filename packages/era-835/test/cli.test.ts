@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { corpusFile, fieldCase, hasCorpus } from './support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,6 +31,7 @@ function era835(args: readonly string[], input?: Buffer): Promise<Run> {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'era835-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('era835 claims', () => {
   test('prints each claim payment as a JSON array with exactly the documented fields', async () => {
