@@ -11,6 +11,8 @@ export const MAX_SEGMENT_BYTES = 65_536;
 
 /** An ISA, fixed at 106 bytes by the standard, is searched for its sixteen separators this far. */
 const MAX_ISA_BYTES = 1_024;
+/** How much of an input that is not X12 its diagnostic quotes. */
+const NOT_X12_SAMPLE_BYTES = 16;
 
 /** How much of a new chunk is first joined to the carried start of a segment. */
 const JOIN_WINDOW_BYTES = 4_096;
@@ -516,8 +518,12 @@ export class SegmentScanner {
     }
 
     if (!this.started) {
+      // The sample quoted is the same however the input is cut: wait for all of it (an input
+      // that ends sooner is reported when it ends).
+      if (p + NOT_X12_SAMPLE_BYTES > buf.length) return NEED_MORE;
+
       this.started = true;
-      const sample = buf.toString('latin1', p, Math.min(buf.length, p + 16)).replace(/\s+/g, ' ');
+      const sample = buf.toString('latin1', p, p + NOT_X12_SAMPLE_BYTES).replace(/\s+/g, ' ');
       this.listener.problem(
         'NOT_X12',
         base + p,

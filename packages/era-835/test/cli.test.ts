@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { corpusFile, fieldCase, hasCorpus } from './support';
 
+if (!hasCorpus) console.info('era835 CLI corpus test skipped: ../shared/corpus/era835 is absent');
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/field-cases/', import.meta.url));
 
