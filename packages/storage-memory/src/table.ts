@@ -16,7 +16,8 @@ export type UndoLog = Array<() => void>;
 interface Index<Row> {
   readonly rule: IndexRule<Row>;
   readonly unique: boolean;
-  readonly entries: Map<string, Set<string>>;
+  /** Key to the one id holding it (unique) or to the set of ids sharing it (group). */
+  readonly entries: Map<string, string | Set<string>>;
 }
 
 /**
@@ -36,8 +37,8 @@ export class Table<Row extends { readonly id: string }> {
   ) {
     this.#entity = entity;
     this.#indexes = [
-      ...unique.map((rule) => ({ rule, unique: true, entries: new Map<string, Set<string>>() })),
-      ...groups.map((rule) => ({ rule, unique: false, entries: new Map<string, Set<string>>() })),
+      ...unique.map((rule) => ({ rule, unique: true, entries: new Map() })),
+      ...groups.map((rule) => ({ rule, unique: false, entries: new Map() })),
     ];
     this.#byName = new Map(this.#indexes.map((index) => [index.rule.name, index]));
   }
@@ -47,9 +48,8 @@ export class Table<Row extends { readonly id: string }> {
   }
 
   findUnique(indexName: string, key: string): Row | undefined {
-    const ids = this.#index(indexName).entries.get(key);
-    const id = ids?.values().next().value;
-    return id === undefined ? undefined : this.#rows.get(id);
+    const id = this.#index(indexName).entries.get(key);
+    return typeof id === 'string' ? this.#rows.get(id) : undefined;
   }
 
   values(): IterableIterator<Row> {
@@ -59,7 +59,7 @@ export class Table<Row extends { readonly id: string }> {
   /** The rows whose group key is `key`. */
   group(indexName: string, key: string): Row[] {
     const ids = this.#index(indexName).entries.get(key);
-    return ids ? [...ids].map((id) => this.#rows.get(id) as Row) : [];
+    return ids instanceof Set ? [...ids].map((id) => this.#rows.get(id) as Row) : [];
   }
 
   insert(row: Row, undo: UndoLog): Row {
@@ -153,7 +153,7 @@ export class Table<Row extends { readonly id: string }> {
   /** Moves a row's index entries from the keys of `before` to those of `after`. */
   #reindex(before: Row | undefined, after: Row | undefined): void {
     const id = (after ?? before)?.id as string;
-    for (const { rule, entries } of this.#indexes) {
+    for (const { rule, unique, entries } of this.#indexes) {
       const from = before ? rule.key(before) : null;
       const to = after ? rule.key(after) : null;
       if (from === to) {
@@ -161,17 +161,20 @@ export class Table<Row extends { readonly id: string }> {
       }
 
       if (from !== null) {
-        const ids = entries.get(from);
-        ids?.delete(id);
-        if (ids?.size === 0) {
+        const held = entries.get(from);
+        if (unique || (held instanceof Set && held.size === 1)) {
           entries.delete(from);
+        } else if (held instanceof Set) {
+          held.delete(id);
         }
       }
 
       if (to !== null) {
-        const ids = entries.get(to);
-        if (ids) {
-          ids.add(id);
+        const held = entries.get(to);
+        if (unique) {
+          entries.set(to, id);
+        } else if (held instanceof Set) {
+          held.add(id);
         } else {
           entries.set(to, new Set([id]));
         }
