@@ -10,7 +10,6 @@
  * postgres://127.0.0.1:5432/test).
  */
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import {
   type ClaimId,
   createMemberPayments,
@@ -21,7 +20,7 @@ import {
 import { FakePaymentGateway } from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { dropSchema, migrate, PostgresStorage } from '@memberpay/storage-postgres';
-import { perSecond, printTable } from './support';
+import { perSecond, printTable, shown, withUser } from './support';
 
 const COUNT = Number(process.env.BENCH_REQUESTS ?? 10_000);
 /** Requests a host serves at once: staff creating requests, webhook deliveries. */
@@ -139,26 +138,6 @@ async function measure(open: () => StoragePort): Promise<Figures> {
   });
 
   return { create, batch, webhooks };
-}
-
-/**
- * node-postgres takes the user from the URL, PGUSER or USER; a shell without USER (a container
- * running as root) would otherwise send no user name at all.
- */
-function withUser(text: string): string {
-  const url = new URL(text);
-  if (!url.username && !process.env.PGUSER && !process.env.USER) {
-    url.username = userInfo().username;
-  }
-
-  return url.toString();
-}
-
-/** The URL without its password, for printing. */
-function shown(text: string): string {
-  const url = new URL(text);
-  url.password = '';
-  return url.toString();
 }
 
 async function measurePostgres(connectionString: string): Promise<Figures | null> {

@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+
 /** Small helpers shared by the benchmark scripts. Benchmarks print; they never assert. */
 
 export function median(values: readonly number[]): number {
@@ -34,4 +36,24 @@ export function mib(bytes: number): string {
 /** Rate per second, as a whole number, for people. */
 export function perSecond(count: number, ms: number): number {
   return Math.round((count * 1000) / ms);
+}
+
+/**
+ * node-postgres takes the user from the URL, PGUSER or USER; a shell without USER (a container
+ * running as root) would otherwise send no user name at all.
+ */
+export function withUser(text: string): string {
+  const url = new URL(text);
+  if (!url.username && !process.env.PGUSER && !process.env.USER) {
+    url.username = userInfo().username;
+  }
+
+  return url.toString();
+}
+
+/** The URL without its password, for printing. */
+export function shown(text: string): string {
+  const url = new URL(text);
+  url.password = '';
+  return url.toString();
 }

@@ -38,8 +38,8 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
   /** Per-request timeout in milliseconds. Default 80 000 (stripe-node's). */
   readonly timeoutMs?: number;
   /**
-   * Calls per second the gateway allows itself, spaced evenly. Default 23 for test keys and 90
-   * for live keys, a little under Stripe's limits of 25 and 100; 23 when a client is passed.
+   * Calls per second the gateway allows itself, spaced evenly. Default 24 for test keys and 90
+   * for live keys, a little under Stripe's limits of 25 and 100; 24 when a client is passed.
    * `null` turns pacing off.
    */
   readonly maxRequestsPerSecond?: number | null;
@@ -55,7 +55,7 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
   readonly random?: () => number;
 };
 
-export const TEST_MODE_REQUESTS_PER_SECOND = 23;
+export const TEST_MODE_REQUESTS_PER_SECOND = 24;
 export const LIVE_MODE_REQUESTS_PER_SECOND = 90;
 
 export function defaultRequestsPerSecond(options: StripePaymentGatewayOptions): number {

@@ -9,6 +9,7 @@ const USAGE = `usage: stripe-sim [options]
   --host H            interface to bind (default 127.0.0.1)
   --api-key K         accept only this secret key (default: any sk_test_... key)
   --rps N             answer 429 beyond N requests a second, as test mode does (25)
+  --latency-ms N      add N milliseconds to every API call
   --bank-delay-ms N   how long bank payments stay processing (default 2000)
   --forward-to URL    deliver webhooks to URL, from an account endpoint and a Connect
                       endpoint; prints both signing secrets
@@ -22,6 +23,7 @@ function readOptions() {
         host: { type: 'string', default: '127.0.0.1' },
         'api-key': { type: 'string' },
         rps: { type: 'string' },
+        'latency-ms': { type: 'string' },
         'bank-delay-ms': { type: 'string' },
         'forward-to': { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     host: values.host,
     ...(values['api-key'] === undefined ? {} : { apiKey: values['api-key'] }),
     requestsPerSecond: integerOption('rps', values.rps) ?? null,
+    latencyMs: integerOption('latency-ms', values['latency-ms']) ?? 0,
     ...(bankDelay === undefined
       ? {}
       : { bankSettlementDelayMs: integerOption('bank-delay-ms', bankDelay) }),
