@@ -408,7 +408,7 @@ function printRows(rows: ReadonlyArray<Record<string, string>>): void {
     Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
   const line = (cells: readonly string[]) =>
-    `   ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`;
+    `   ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`.trimEnd();
   say(line(columns));
   say(line(widths.map((width) => '-'.repeat(width))));
   for (const row of rows) {
