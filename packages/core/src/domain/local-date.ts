@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays, format, isValid, parseISO } from 'date-fns';
+import { addDays, format, parseISO } from 'date-fns';
 
 declare const localDateBrand: unique symbol;
 
@@ -13,8 +13,19 @@ export function isLocalDate(value: string): value is LocalDate {
     return false;
   }
 
-  const parsed = parseISO(value);
-  return isValid(parsed) && format(parsed, 'yyyy-MM-dd') === value;
+  // The shape is right; the day must exist in its month. A day past the month's end rolls
+  // over into the next month, so a date that reads back unchanged is real. Remittances
+  // carry one per claim and line, so this stays off date-fns' slower general parsing.
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const instant = new Date(0);
+  instant.setUTCFullYear(year, month - 1, day);
+  return (
+    instant.getUTCFullYear() === year &&
+    instant.getUTCMonth() === month - 1 &&
+    instant.getUTCDate() === day
+  );
 }
 
 export function asLocalDate(value: string): LocalDate {
