@@ -8,6 +8,11 @@
  * Targets: 1,000 creates, 500 requests sent and 1,000 events a second. PostgreSQL gets a fresh
  * schema, dropped afterwards; the server is MEMBERPAY_BENCH_DATABASE_URL (default
  * postgres://127.0.0.1:5432/test).
+ *
+ * The yardstick beside them is the bare driver on the same server: transactions of the shape a
+ * create has (BEGIN, two reads, two inserts, COMMIT), as many at a time, with nothing of ours
+ * in between. Its rate is the ceiling this machine puts on any create, and it moves from one
+ * machine (or day) to the next far more than the ratio to it does.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -20,6 +25,7 @@ import {
 import { FakePaymentGateway } from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { dropSchema, migrate, PostgresStorage } from '@memberpay/storage-postgres';
+import pg from 'pg';
 import { perSecond, printTable, shown, withUser } from './support';
 
 const COUNT = Number(process.env.BENCH_REQUESTS ?? 10_000);
@@ -140,7 +146,41 @@ async function measure(open: () => StoragePort): Promise<Figures> {
   return { create, batch, webhooks };
 }
 
-async function measurePostgres(connectionString: string): Promise<Figures | null> {
+/** The bare driver: COUNT transactions shaped like a create, CONCURRENCY at a time. */
+async function measureBareDriver(connectionString: string, schema: string): Promise<Measured> {
+  const pool = new pg.Pool({ connectionString, max: CONCURRENCY });
+  const table = `"${schema}".bench_yardstick`;
+  try {
+    await pool.query(`CREATE TABLE ${table} (id text PRIMARY KEY, organization_id text NOT NULL,
+      amount_minor bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+
+    return await timed(async () => {
+      let done = 0;
+      await inLanes(Array.from({ length: COUNT }), CONCURRENCY, async (_, index) => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+          await client.query(`SELECT count(*) FROM ${table} WHERE id = $1`, ['organization']);
+          await client.query(`SELECT count(*) FROM ${table} WHERE id = $1`, [`claim-${index}`]);
+          const insert = `INSERT INTO ${table} (id, organization_id, amount_minor) VALUES ($1, $2, $3)`;
+          await client.query(insert, [`request-${index}`, 'organization', 2500]);
+          await client.query(insert, [`audit-${index}`, 'organization', 2500]);
+          await client.query('COMMIT');
+          done += 1;
+        } finally {
+          client.release();
+        }
+      });
+      return done;
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+async function measurePostgres(
+  connectionString: string,
+): Promise<{ figures: Figures; yardstick: Measured } | null> {
   const schema = `memberpay_bench_${randomBytes(4).toString('hex')}`;
   const migrated = await migrate({ connectionString, schema });
   if (migrated.isErr()) {
@@ -153,11 +193,13 @@ async function measurePostgres(connectionString: string): Promise<Figures | null
 
   const opened: PostgresStorage[] = [];
   try {
-    return await measure(() => {
+    const yardstick = await measureBareDriver(connectionString, schema);
+    const figures = await measure(() => {
       const storage = new PostgresStorage({ connectionString, schema, poolSize: POOL_SIZE });
       opened.push(storage);
       return storage;
     });
+    return { figures, yardstick };
   } finally {
     await Promise.all(opened.map((storage) => storage.close()));
     (await dropSchema({ connectionString, schema }))._unsafeUnwrap();
@@ -167,20 +209,24 @@ async function measurePostgres(connectionString: string): Promise<Figures | null
 const databaseUrl = withUser(
   process.env.MEMBERPAY_BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/test',
 );
-const postgres = await measurePostgres(databaseUrl);
+const measured = await measurePostgres(databaseUrl);
+const postgres = measured?.figures ?? null;
 const memoryStore = new InMemoryStorage();
 const memory = await measure(() => memoryStore);
 
 const count = COUNT.toLocaleString('en-US');
-const rate = (figures: Figures | null, pick: (figures: Figures) => Measured) => {
-  if (figures === null) {
+const cell = (measure: Measured | null) => {
+  if (measure === null) {
     return 'not run';
   }
 
-  const { done, ms } = pick(figures);
-  const cell = `${perSecond(done, ms).toLocaleString('en-US')}/s`;
-  return done === COUNT ? cell : `${cell} (${done.toLocaleString('en-US')} of ${count} done)`;
+  const text = `${perSecond(measure.done, measure.ms).toLocaleString('en-US')}/s`;
+  return measure.done === COUNT
+    ? text
+    : `${text} (${measure.done.toLocaleString('en-US')} of ${count} done)`;
 };
+const rate = (figures: Figures | null, pick: (figures: Figures) => Measured) =>
+  cell(figures === null ? null : pick(figures));
 
 printTable(
   `Storage through the SDK: ${count} requests; creates and webhook deliveries ` +
@@ -205,5 +251,17 @@ printTable(
       'storage-memory': rate(memory, (figures) => figures.webhooks),
       'storage-postgres': rate(postgres, (figures) => figures.webhooks),
     },
+    {
+      measure: 'yardstick: bare pg, create-shaped transactions (6 statements)',
+      target: 'the ceiling',
+      'storage-memory': '-',
+      'storage-postgres': cell(measured?.yardstick ?? null),
+    },
   ],
 );
+
+if (measured) {
+  const { figures, yardstick } = measured;
+  const share = (figures.create.ms === 0 ? 0 : yardstick.ms / figures.create.ms) * 100;
+  console.log(`PostgreSQL creates run at ${share.toFixed(0)}% of the bare driver's rate here.`);
+}
