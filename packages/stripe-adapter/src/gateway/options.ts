@@ -27,6 +27,14 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
   readonly webhookSecrets?: string | readonly string[];
   /** How old a signature may be, in seconds. Default 300, as Stripe recommends; 0 disables. */
   readonly webhookTolerance?: number;
+  /**
+   * Whether this gateway works in live mode or in test mode. A Connect endpoint receives the
+   * events of connected accounts in both modes; an event of the other mode is acknowledged and
+   * ignored, so that a test payment never marks a live request paid. Default: read from the
+   * secret key (`sk_live_…`, `rk_live_…` are live); with a client of yours and no mode given,
+   * events of both modes are applied.
+   */
+  readonly mode?: 'live' | 'test';
   /** Where the Stripe API is; set it to talk to the local simulator. Default api.stripe.com. */
   readonly api?: {
     readonly host: string;
@@ -57,6 +65,19 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
 
 export const TEST_MODE_REQUESTS_PER_SECOND = 24;
 export const LIVE_MODE_REQUESTS_PER_SECOND = 90;
+
+/** The mode the gateway works in: as configured, else as its secret key says, else unknown. */
+export function modeOf(options: StripePaymentGatewayOptions): 'live' | 'test' | null {
+  if (options.mode !== undefined) {
+    return options.mode;
+  }
+
+  if (options.secretKey === undefined) {
+    return null;
+  }
+
+  return /^(sk|rk)_live_/.test(options.secretKey) ? 'live' : 'test';
+}
 
 export function defaultRequestsPerSecond(options: StripePaymentGatewayOptions): number {
   const key = options.secretKey ?? '';

@@ -26,11 +26,11 @@ import {
   toPayoutAccountFacts,
   toUnixSeconds,
 } from './mapping';
-import { defaultRequestsPerSecond, type StripePaymentGatewayOptions } from './options';
+import { defaultRequestsPerSecond, modeOf, type StripePaymentGatewayOptions } from './options';
 import { defaultSleep, RequestPacer } from './pacer';
 import type { InvoiceFields } from './payloads';
 import { DEFAULT_RETRY_POLICY, delayBeforeRetry, isRetriedByUs, type RetryPolicy } from './retry';
-import { type EventLookups, translateEvent, verifySignedEvent } from './webhooks';
+import { type EventLookups, ignoredEvent, translateEvent, verifySignedEvent } from './webhooks';
 
 /** What a refund is made against: one payment of the invoice, and whether it moved money on. */
 type RefundTarget = ({ readonly payment_intent: string } | { readonly charge: string }) & {
@@ -49,6 +49,8 @@ export class StripePaymentGateway implements PaymentGatewayPort {
   private readonly stripe: Stripe;
   private readonly webhookSecrets: readonly string[];
   private readonly webhookTolerance: number;
+  /** Events of the other mode are ignored; null applies both (mode unknown). */
+  private readonly mode: 'live' | 'test' | null;
   private readonly pacer: RequestPacer | null;
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: LoggerPort;
@@ -64,6 +66,7 @@ export class StripePaymentGateway implements PaymentGatewayPort {
         ? [options.webhookSecrets]
         : [...(options.webhookSecrets ?? [])];
     this.webhookTolerance = options.webhookTolerance ?? 300;
+    this.mode = modeOf(options);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.logger = options.logger ?? noopLogger;
     this.clock = options.clock ?? systemClock;
@@ -412,7 +415,19 @@ export class StripePaymentGateway implements PaymentGatewayPort {
     );
 
     return liftAsync(verified)
-      .andThen((event) => translateEvent(event, this.lookups))
+      .andThen((event): ResultAsync<GatewayEvent, WebhookError | GatewayError> => {
+        const live = this.mode === null ? event.livemode : this.mode === 'live';
+        if (event.livemode !== live) {
+          this.logger.warn('stripe webhook of the other mode ignored', {
+            eventId: event.id,
+            type: event.type,
+            livemode: event.livemode,
+          });
+          return okAsync(ignoredEvent(event));
+        }
+
+        return translateEvent(event, this.lookups);
+      })
       .orElse((error) => {
         this.logger.warn('stripe webhook refused', {
           kind: error.kind,

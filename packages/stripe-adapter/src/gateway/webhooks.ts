@@ -140,6 +140,20 @@ const REFUND_EVENTS: ReadonlySet<string> = new Set([
   'charge.refund.updated',
 ]);
 
+function envelopeOf(event: EventEnvelope) {
+  return {
+    id: event.id,
+    occurredAt: new Date(event.created * 1000),
+    accountId: event.account ?? null,
+    livemode: event.livemode,
+  };
+}
+
+/** A verified event that is acknowledged and otherwise left alone. */
+export function ignoredEvent(event: EventEnvelope): GatewayEvent {
+  return { ...envelopeOf(event), type: 'ignored', gatewayType: event.type };
+}
+
 /**
  * Turns a verified Stripe event into core's words. Invoice events carry the invoice from the
  * payload; the few events that do not name an invoice (a payment intent, a dispute, a refund
@@ -149,12 +163,7 @@ export function translateEvent(
   event: EventEnvelope,
   lookups: EventLookups,
 ): ResultAsync<GatewayEvent, GatewayError | WebhookError> {
-  const envelope = {
-    id: event.id,
-    occurredAt: new Date(event.created * 1000),
-    accountId: event.account ?? null,
-    livemode: event.livemode,
-  };
+  const envelope = envelopeOf(event);
   const accountId = envelope.accountId;
 
   const invoiceType = INVOICE_EVENTS[event.type];

@@ -35,15 +35,23 @@ interface EventShape {
   object: unknown;
   account?: string;
   created?: number;
+  livemode?: boolean;
 }
 
-function anEvent({ id = 'evt_1', type, object, account, created = NOW_SECONDS }: EventShape) {
+function anEvent({
+  id = 'evt_1',
+  type,
+  object,
+  account,
+  created = NOW_SECONDS,
+  livemode = false,
+}: EventShape) {
   return {
     id,
     object: 'event',
     api_version: Stripe.API_VERSION,
     created,
-    livemode: false,
+    livemode,
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     type,
@@ -170,6 +178,44 @@ describe('verification', () => {
 
     expect(refused.kind).toBe('timestamp_stale');
     expect(accepted.isOk()).toBe(true);
+  });
+
+  test.each([
+    ['a test key', { secretKey: 'sk_test_msw' }, true, 'ignored'],
+    ['a live key', { secretKey: 'sk_live_msw' }, false, 'ignored'],
+    ['a live restricted key', { secretKey: 'rk_live_msw' }, true, 'invoice.paid'],
+    [
+      'a test key told it is live',
+      { secretKey: 'sk_test_msw', mode: 'live' },
+      true,
+      'invoice.paid',
+    ],
+  ] as const)(
+    'with %s, an event of livemode %s reads as %s',
+    async (_, options, livemode, type) => {
+      const { gateway } = mswGateway({ clock, ...options });
+      const paid = { type: 'invoice.paid', object: anInvoice({ status: 'paid' }), livemode };
+
+      const event = (await gateway.verifyWebhook(signed(paid)))._unsafeUnwrap();
+
+      expect(event.type).toBe(type);
+      expect(event.livemode).toBe(livemode);
+      if (event.type === 'ignored') {
+        expect(event.gatewayType).toBe('invoice.paid');
+      }
+    },
+  );
+
+  test('with a client of the host and no mode, events of both modes are read', async () => {
+    const stripe = new Stripe('sk_test_msw', { host: new URL(API).hostname });
+    const { gateway } = mswGateway({ clock, stripe, secretKey: undefined });
+    const paid = { type: 'invoice.paid', object: anInvoice({ status: 'paid' }) };
+
+    const live = await gateway.verifyWebhook(signed({ ...paid, livemode: true }));
+    const test = await gateway.verifyWebhook(signed({ ...paid, livemode: false }));
+
+    expect(live._unsafeUnwrap().type).toBe('invoice.paid');
+    expect(test._unsafeUnwrap().type).toBe('invoice.paid');
   });
 
   test('no configured secret verifies nothing', async () => {
