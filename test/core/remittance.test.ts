@@ -89,6 +89,7 @@ describe('remittance rules (one test per row of the README table)', () => {
     });
     const trail = (await world.sdk.requests.auditTrail(ORG, request!.id))._unsafeUnwrap();
     expect(trail[0]?.actor).toMatchObject({ kind: 'remittance' });
+    expect(trail[0]?.reason).toBe('processed claim: patient responsibility 50.00');
   });
 
   test('CLP05 absent: the PR adjustments are what the member owes (BR-11)', async () => {
@@ -122,6 +123,9 @@ describe('remittance rules (one test per row of the README table)', () => {
     ]);
     const [request] = await requestsOf(world);
     expect(request).toMatchObject({ status: 'draft', hold: { code: 'needs_review' } });
+    expect(request?.hold?.message).toBe(
+      'patient responsibility mismatch: the payer states 40.00 but its PR adjustments add up to 25.00',
+    );
     expect(batch.sent).toBe(0);
   });
 
@@ -194,6 +198,11 @@ describe('remittance rules (one test per row of the README table)', () => {
     expect(report.created.map((item) => [item.patientControlNumber, item.amountMinor])).toEqual([
       ['PCN-A', 3000],
     ]);
+    const [request] = await requestsOf(world);
+    const trail = (await world.sdk.requests.auditTrail(ORG, request!.id))._unsafeUnwrap();
+    expect(trail[0]?.reason).toBe(
+      'processed claim: patient responsibility 50.00 less 20.00 paid at the visit',
+    );
     expect(report.skipped.map((item) => item.patientControlNumber)).toEqual(['PCN-B']);
   });
 

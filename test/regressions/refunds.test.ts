@@ -150,5 +150,9 @@ describe('money that reaches a canceled request later goes back too', () => {
 
     expect(world.gateway.invoice(invoiceId)?.amountPaid.minor).toBe(5000);
     expect(refundedMinor(world)).toBe(5000);
+    const trail = (await world.sdk.requests.auditTrail(ORG, draft.id))._unsafeUnwrap();
+    expect(trail.map((entry) => entry.reason)).toContain(
+      '$30.00 paid after the request was canceled; it will be refunded',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { money, toDecimalString } from './money';
 import type { HoldCode } from './payment-request';
 import type { ClaimPaymentInput, RemittanceInput } from './remittance';
 
@@ -116,21 +117,31 @@ export function decide(input: DecisionInput): RemittanceDecision {
       amountMinor: Math.max(0, reviewed - input.collectedAtVisitMinor),
       hold: 'needs_review',
       reason:
-        `patient responsibility mismatch: the payer states ${owedMinor} ` +
-        `but its PR adjustments add up to ${adjustmentCents}`,
+        `patient responsibility mismatch: the payer states ${amount(owedMinor)} ` +
+        `but its PR adjustments add up to ${amount(adjustmentCents)}`,
     };
   }
 
   const netMinor = Math.max(0, owedMinor - input.collectedAtVisitMinor);
 
   const collected =
-    input.collectedAtVisitMinor > 0 ? ` less ${input.collectedAtVisitMinor} paid at the visit` : '';
+    input.collectedAtVisitMinor > 0
+      ? ` less ${amount(input.collectedAtVisitMinor)} paid at the visit`
+      : '';
   return {
     action: 'bill',
     amountMinor: netMinor,
     hold: null,
-    reason: `processed claim: patient responsibility ${owedMinor}${collected}`,
+    reason: `processed claim: patient responsibility ${amount(owedMinor)}${collected}`,
   };
+}
+
+/**
+ * An 835 amount as staff read it in a reason (`25.00`). Remittance amounts always have two
+ * decimals, whatever the organization bills in; Intl's formatter is left out of this hot path.
+ */
+function amount(cents: number): string {
+  return toDecimalString(money(cents));
 }
 
 function is(status: string, codes: readonly string[]): boolean {

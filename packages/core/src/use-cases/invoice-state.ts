@@ -2,7 +2,7 @@ import { err, ok, type Result } from 'neverthrow';
 import type { Actor } from '../domain/audit';
 import type { DomainError } from '../domain/errors';
 import { asId, type OrganizationId } from '../domain/ids';
-import { money } from '../domain/money';
+import { formatMoney, money } from '../domain/money';
 import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
 import { refundableAmount } from '../domain/payment-request';
 import { auditEntry, canMove, transition } from '../domain/status-machine';
@@ -163,7 +163,9 @@ function refundNewMoney(
   );
   return {
     to: 'refund_pending',
-    reason: `${newMoneyMinor} paid after the request was canceled; it will be refunded`,
+    reason:
+      `${formatMoney(money(newMoneyMinor, request.amount.currency))} paid after the request ` +
+      'was canceled; it will be refunded',
     changes: { ...linked, refunds: [...request.refunds, intent] },
   };
 }
