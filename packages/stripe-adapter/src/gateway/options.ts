@@ -76,10 +76,16 @@ export function modeOf(options: StripePaymentGatewayOptions): 'live' | 'test' | 
     return null;
   }
 
-  return /^(sk|rk)_live_/.test(options.secretKey) ? 'live' : 'test';
+  return isLiveKey(options.secretKey) ? 'live' : 'test';
 }
 
+/** Stripe's rate limits follow the key's mode, whatever `mode` says about events. */
 export function defaultRequestsPerSecond(options: StripePaymentGatewayOptions): number {
-  const key = options.secretKey ?? '';
-  return /^(sk|rk)_live_/.test(key) ? LIVE_MODE_REQUESTS_PER_SECOND : TEST_MODE_REQUESTS_PER_SECOND;
+  return isLiveKey(options.secretKey ?? '')
+    ? LIVE_MODE_REQUESTS_PER_SECOND
+    : TEST_MODE_REQUESTS_PER_SECOND;
+}
+
+function isLiveKey(key: string): boolean {
+  return /^(sk|rk)_live_/.test(key);
 }
