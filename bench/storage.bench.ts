@@ -162,7 +162,8 @@ async function measureBareDriver(connectionString: string, schema: string): Prom
           await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
           await client.query(`SELECT count(*) FROM ${table} WHERE id = $1`, ['organization']);
           await client.query(`SELECT count(*) FROM ${table} WHERE id = $1`, [`claim-${index}`]);
-          const insert = `INSERT INTO ${table} (id, organization_id, amount_minor) VALUES ($1, $2, $3)`;
+          const columns = 'id, organization_id, amount_minor';
+          const insert = `INSERT INTO ${table} (${columns}) VALUES ($1, $2, $3)`;
           await client.query(insert, [`request-${index}`, 'organization', 2500]);
           await client.query(insert, [`audit-${index}`, 'organization', 2500]);
           await client.query('COMMIT');

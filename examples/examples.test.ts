@@ -149,7 +149,7 @@ describe('examples', () => {
     },
   );
 
-  test('the scheduler tick sends an organization’s drafts once its local batch time has passed', async () => {
+  test('the scheduler tick sends an organization’s drafts after its local batch time', async () => {
     const clock = new ManualClock('2024-01-10T06:00:00.000Z');
     const { sim, endpoint, gateway } = await simulatorGateway(clock);
     const storage = new InMemoryStorage();

@@ -110,16 +110,16 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     withoutEmail: file === SAMPLE ? new Set(['Omar Hall']) : new Set(),
   });
   say(
-    `   The clinic's system already has ${records.members} members and ${records.claims} claims for them.`,
+    `   The clinic's system already has ${records.members} members ` +
+      `and ${records.claims} claims for them.`,
   );
   let created = 0;
   for (const remittance of remittances) {
     const report = (await sdk.remittances.ingest(organizationId, remittance))._unsafeUnwrap();
     created += report.created.length;
     for (const item of report.created) {
-      say(
-        `   + ${item.patientControlNumber}: draft for ${cents(item.amountMinor)}${item.hold ? ` (held: ${item.hold})` : ''}`,
-      );
+      const held = item.hold ? ` (held: ${item.hold})` : '';
+      say(`   + ${item.patientControlNumber}: draft for ${cents(item.amountMinor)}${held}`);
     }
     for (const item of report.heldForReview) {
       say(`   ! ${item.patientControlNumber}: held for review: ${item.reason}`);
@@ -161,7 +161,8 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
       })
     )._unsafeUnwrap();
     say(
-      `   ${manual.id}: ${formatMoney(manual.amount)} for claim ${visit.patientControlNumber} (draft).`,
+      `   ${manual.id}: ${formatMoney(manual.amount)} ` +
+        `for claim ${visit.patientControlNumber} (draft).`,
     );
   }
 
@@ -283,9 +284,8 @@ async function pay(
   const amount = formatMoney(request.amount);
   const who = await label(sdk, organizationId, request.id);
   if (!gateway.simulator) {
-    say(
-      `   Pay ${amount} at ${url} (${method === 'card' ? 'card 4242 4242 4242 4242' : 'bank account'}).`,
-    );
+    const means = method === 'card' ? 'card 4242 4242 4242 4242' : 'bank account';
+    say(`   Pay ${amount} at ${url} (${means}).`);
   } else {
     await submitForm(url, { method });
   }

@@ -76,7 +76,7 @@ describe('overnight batch', () => {
   });
 
   describe('holds: nothing is skipped silently', () => {
-    test('member payments off: drafts stay, held with the reason, and go out once it is on', async () => {
+    test('member payments off: drafts held with the reason, sent once it is on', async () => {
       const world = aWorld();
       await world.organization('org_1', { memberPaymentsEnabled: false });
       const draft = await world.draft('org_1', '50.00');
@@ -134,7 +134,7 @@ describe('overnight batch', () => {
       expect(held.gateway.invoiceId).toBeNull();
     });
 
-    test('no email but the call center is on: the invoice is finalized and its link texted', async () => {
+    test('no email, call center on: the invoice is finalized and its link texted', async () => {
       const world = aWorld({ start: '2024-01-10T15:00:00.000Z' });
       await world.organization('org_1', { textDeliveryEnabled: true });
       const draft = await world.draft('org_1', '30.00', { email: null, phone: '+15555550123' });
@@ -187,7 +187,7 @@ describe('overnight batch', () => {
   });
 
   describe('never two invoices, never lost', () => {
-    test('the gateway created the invoice but the answer was lost: the next run finds it (BR-17b)', async () => {
+    test('invoice created but the answer lost: the next run finds it (BR-17b)', async () => {
       const world = aWorld();
       await world.organization('org_1');
       const draft = await world.draft('org_1', '50.00');
@@ -214,7 +214,7 @@ describe('overnight batch', () => {
       );
     });
 
-    test('edited after a lost answer: the old invoice is deleted, one invoice for the new amount is sent (BR-22)', async () => {
+    test('edit after lost answer: old deleted, one sent for new amount (BR-22)', async () => {
       const world = aWorld();
       await world.organization('org_1');
       const draft = await world.draft('org_1', '50.00');
@@ -233,7 +233,7 @@ describe('overnight batch', () => {
       expect((await world.request('org_1', draft.id)).status).toBe('sent');
     });
 
-    test('a refusal that will not go away moves the request to failed; staff retry with fresh keys', async () => {
+    test('a lasting refusal fails the request; staff retry it with fresh keys', async () => {
       const world = aWorld();
       await world.organization('org_1');
       const draft = await world.draft('org_1', '50.00');
@@ -255,7 +255,7 @@ describe('overnight batch', () => {
       );
     });
 
-    test('rate limited requests stay drafts for the next run, then go out once each (BR-26)', async () => {
+    test('rate limited: drafts stay for next run, each then sent once (BR-26)', async () => {
       const world = aWorld();
       await world.organization('org_1');
       const drafts = [];
@@ -294,7 +294,7 @@ describe('overnight batch', () => {
       expect(world.gateway.calls.sendInvoice).toBe(5);
     });
 
-    test('a worker that dies holding a request is taken over after its lease; one invoice results', async () => {
+    test("a dead worker's request is taken over after its lease; one invoice made", async () => {
       const world = aWorld();
       await world.organization('org_1');
       const draft = await world.draft('org_1', '50.00');

@@ -67,7 +67,7 @@ describe('cancel does what the money requires (one test per row of the README ta
     expect(w.gateway.invoice(request.invoiceId)?.status).toBe('void');
   });
 
-  test('paid: one refund, refund pending until the gateway confirms, then refunded (BR-27)', async () => {
+  test('paid: one refund, refund pending until confirmed, then refunded (BR-27)', async () => {
     const w = await world();
     const request = await paid(w);
 
@@ -103,7 +103,7 @@ describe('cancel does what the money requires (one test per row of the README ta
     expect(w.gateway.refunds().map((refund) => refund.status)).toEqual(['failed', 'succeeded']);
   });
 
-  test('paid after a 10.00 refund in the Dashboard: the cancel refunds the remaining 40.00', async () => {
+  test('paid after a 10.00 Dashboard refund: cancel refunds the remaining 40.00', async () => {
     const w = await world();
     const request = await paid(w);
     await w.deliver(w.gateway.refundOutside(request.invoiceId, money(1000)));
@@ -175,7 +175,7 @@ describe('cancel does what the money requires (one test per row of the README ta
     expect((await w.request('org_1', request.id)).status).toBe('canceled');
   });
 
-  test('sent, but the member paid a moment ago: the void is refused, so it refunds instead', async () => {
+  test('sent, but the member just paid: the void is refused, so it refunds instead', async () => {
     const w = await world();
     const request = await sent(w);
     w.gateway.payByCard(request.invoiceId);

@@ -69,7 +69,7 @@ async function requestsOf(world: ReturnType<typeof aWorld>) {
 }
 
 describe('remittance rules (one test per row of the README table)', () => {
-  test('processed claim with patient responsibility: a draft for it, tied to the claim payment', async () => {
+  test("processed claim's patient responsibility: a draft tied to the claim payment", async () => {
     const world = await withClaims(['PCN-1001']);
 
     const report = await world.sdk.remittances.ingest(
@@ -103,7 +103,7 @@ describe('remittance rules (one test per row of the README table)', () => {
     expect((await requestsOf(world)).map((r) => r.amount.minor)).toEqual([2500]);
   });
 
-  test('stated total and itemized adjustments disagree: created, held for review (BR-11)', async () => {
+  test('stated total and adjustments disagree: created, held for review (BR-11)', async () => {
     const world = await withClaims(['PCN-1112']);
 
     const report = (
@@ -124,7 +124,8 @@ describe('remittance rules (one test per row of the README table)', () => {
     const [request] = await requestsOf(world);
     expect(request).toMatchObject({ status: 'draft', hold: { code: 'needs_review' } });
     expect(request?.hold?.message).toBe(
-      'patient responsibility mismatch: the payer states 40.00 but its PR adjustments add up to 25.00',
+      'patient responsibility mismatch: the payer states 40.00 ' +
+        'but its PR adjustments add up to 25.00',
     );
     expect(batch.sent).toBe(0);
   });
@@ -206,7 +207,7 @@ describe('remittance rules (one test per row of the README table)', () => {
     expect(report.skipped.map((item) => item.patientControlNumber)).toEqual(['PCN-B']);
   });
 
-  test('automation off, or a paper remittance: claim payments recorded, nothing created', async () => {
+  test('automation off or a paper EOB: claim payments recorded, nothing created', async () => {
     const off = await withClaims(['PCN-1'], { generateFromRemittance: false });
     const paper = await withClaims(['PCN-1']);
 
@@ -239,7 +240,7 @@ describe('remittance rules (one test per row of the README table)', () => {
     expect(claim.patientResponsibility?.minor).toBe(2000);
   });
 
-  test('a claim payment that matches no claim, or another organization’s claim, is unmatched', async () => {
+  test('a claim payment matching no claim, or another organization’s, is unmatched', async () => {
     const world = aWorld();
     await world.organization('org_1', { generateFromRemittance: true });
     await world.organization('org_2', { generateFromRemittance: true });

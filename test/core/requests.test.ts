@@ -83,7 +83,7 @@ describe('payment requests by hand', () => {
     });
   });
 
-  test('editing a draft changes the amount and starts a new revision; an edit of a sent one is refused', async () => {
+  test('editing a draft: new amount, new revision; editing a sent one is refused', async () => {
     const world = aWorld();
     await world.organization('org_1');
     const draft = await world.draft('org_1', '50.00');
@@ -138,7 +138,7 @@ describe('payment requests by hand', () => {
 });
 
 describe('tenancy', () => {
-  test("another organization's member, claim and request are not found, and stay unchanged", async () => {
+  test("another organization's member, claim and request: not found, unchanged", async () => {
     const world = aWorld();
     await world.organization('org_a');
     await world.organization('org_b');

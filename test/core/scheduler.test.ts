@@ -54,7 +54,7 @@ describe('the overnight batch runs once per local day', () => {
     expect(world.gateway.calls.sendInvoice).toBe(3);
   });
 
-  test('when 02:30 does not exist (New York, 2024-03-10), it runs once, right after the jump', async () => {
+  test('02:30 skipped (New York, 2024-03-10): it runs once, right after the jump', async () => {
     const world = aWorld({ start: '2024-03-09T17:00:00.000Z' });
     await world.organization('org_1', { batchHour: 2, batchMinute: 30 });
 

@@ -121,7 +121,7 @@ describe('payment status from webhooks', () => {
       expect((await world.request('org_1', request.id)).status).toBe('paid');
     });
 
-    test('a failure event that arrives before the processing one does not strand the request', async () => {
+    test('a failure event before the processing one does not strand the request', async () => {
       const { world, request, invoiceId } = await sentRequest();
       const processing = world.gateway.payByBank(invoiceId);
       const [failed] = world.gateway.settleBankPayment(invoiceId, 'failed');
@@ -141,7 +141,7 @@ describe('payment status from webhooks', () => {
       expect((await world.request('org_1', request.id)).status).toBe('paid');
     });
 
-    test('the send reached the member though the batch never heard back: the payment lands', async () => {
+    test('send reached the member, the batch never heard back: the payment lands', async () => {
       const world = aWorld();
       await world.organization('org_1');
       const draft = await world.draft('org_1', '50.00');

@@ -42,7 +42,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
     expect(world.sim.calls.count({ method: 'POST', path: '/v1/invoices/:id/send' })).toBe(3);
   });
 
-  test('BR-17b: the answer to the invoice item was lost; the re-run continues on the same invoice', async () => {
+  test('BR-17b: invoice item answer lost; the re-run continues on the same invoice', async () => {
     world = await aStripeWorld();
     await world.organization('org_1');
     const draft = await world.draft('org_1', '50.00');
@@ -84,7 +84,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
     expect(dueInChicago).toBe('2024-02-14');
   });
 
-  test('BR-19: the raw body verifies as a Buffer or a string; a parsed object, a changed byte or an old signature do not', async () => {
+  test('BR-19: raw Buffer or string verifies; parsed, changed or old-signed do not', async () => {
     world = await aStripeWorld();
     await world.organization('org_1');
     const draft = await world.draft('org_1', '50.00');
@@ -153,7 +153,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
     expect((await world.request('org_1', draft.id)).status).toBe('paid');
   });
 
-  test('BR-20: every event delivered twice; one transition to paid, one audit entry, all answered 2xx', async () => {
+  test('BR-20: every event twice; one transition to paid, one audit entry, all 2xx', async () => {
     world = await aStripeWorld();
     await world.organization('org_1');
     const draft = await world.draft('org_1', '50.00');
@@ -205,7 +205,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
     expect((await world.request('org_1', draft.id)).status).toBe('paid');
   });
 
-  test('BR-26: 429s on a fifth of the calls and a burst of them; every request sent once', async () => {
+  test('BR-26: 429s on a fifth of calls plus a burst; every request sent once', async () => {
     world = await aStripeWorld();
     await world.organization('org_1');
     const drafts = [];
@@ -285,7 +285,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
       expect((await world.stripe.refunds.list({ limit: 10 })).data).toHaveLength(2);
     });
 
-    test('a double cancel creates one refund; a Dashboard refund of 10.00 leaves 40.00 to refund', async () => {
+    test('a double cancel makes one refund; a 10.00 Dashboard refund leaves 40.00', async () => {
       world = await aStripeWorld();
       const paid = await paidRequest(world);
       const payments = await world.stripe.invoicePayments.list({ invoice: paid.invoiceId });
@@ -309,7 +309,7 @@ describe('field cases at the level of requests, against the local Stripe', () =>
     });
   });
 
-  test('BR-30: a member without email gets no finalized invoice and stays a draft with the reason', async () => {
+  test('BR-30: member without email: no finalized invoice, a draft with the reason', async () => {
     world = await aStripeWorld();
     await world.organization('org_1');
     const withEmail = await world.draft('org_1', '50.00', { email: 'member12@example.test' });

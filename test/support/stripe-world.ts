@@ -118,10 +118,11 @@ export async function aStripeWorld(options: StripeWorldOptions = {}) {
       )._unsafeUnwrap().id;
     }
 
+    const suffix = Math.random().toString(36).slice(2, 8);
     const claim = (
       await sdk.claims.create(asId(organizationId), {
         memberId,
-        patientControlNumber: `PCN-${organizationId}-${members}-${Math.random().toString(36).slice(2, 8)}`,
+        patientControlNumber: `PCN-${organizationId}-${members}-${suffix}`,
         dateOfService: '2024-01-02',
         chargeAmount: '200.00',
       })

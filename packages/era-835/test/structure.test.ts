@@ -136,9 +136,11 @@ describe('envelopes', () => {
 describe('segments', () => {
   test('every 835 segment is recognized in its place', () => {
     const header =
-      'ST*835*0001~BPR*I*80*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*888888888*DA*654321*20240108~' +
+      'ST*835*0001~BPR*I*80*C*ACH*CCP*01*999999999*DA*123456*1512345678**' +
+      '01*888888888*DA*654321*20240108~' +
       'TRN*1*TRACE0001*1512345678~CUR*PR*USD~REF*EV*RECEIVER~DTM*405*20240105~' +
-      'N1*PR*ACME TEST HEALTH PLAN~N2*PLAN DIVISION~N3*1 TEST WAY~N4*SPRINGFIELD*ZZ*00000~REF*2U*PAYER01~' +
+      'N1*PR*ACME TEST HEALTH PLAN~N2*PLAN DIVISION~N3*1 TEST WAY~N4*SPRINGFIELD*ZZ*00000~' +
+      'REF*2U*PAYER01~' +
       'PER*BL*TEST CONTACT*TE*5555550100~N1*PE*SAMPLE CLINIC*XX*1999999984~RDM*EM*SAMPLE~LX*1~' +
       'TS3*1999999984*11*20241231*1*200~TS2*0~';
     const claimLoop =
@@ -148,7 +150,8 @@ describe('segments', () => {
       'AMT*B6*130~QTY*ZK*1~LQ*HE*N130~PLB*1999999984*20241231*L6*0~';
     const body = header + claimLoop;
     const segments = body.split('~').length;
-    const input = `${T1.slice(0, T1.indexOf('ST*'))}${body}SE*${segments}*0001~GE*1*101~IEA*1*000000101~`;
+    const envelopeStart = T1.slice(0, T1.indexOf('ST*'));
+    const input = `${envelopeStart}${body}SE*${segments}*0001~GE*1*101~IEA*1*000000101~`;
     const document = parse835(input);
     const read = claim(document, 'PCN-1001');
 

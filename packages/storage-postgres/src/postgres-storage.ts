@@ -49,9 +49,9 @@ function statementsIn(schema: string) {
  * Storage in PostgreSQL, through a node-postgres pool or an embedded PGlite. Each unit of work
  * is one transaction on one connection: it commits when `work` returns `ok`, and rolls back
  * when it returns `err`, throws, or a statement failed. On a server the transaction begins with
- * the unit's first write, and a unit that only reads opens none. Updates check the version they read
- * (`WHERE version = $n`); a row that moved on is a `conflict`. `findClaimable` locks the rows it
- * returns with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same request.
+ * the unit's first write, and a unit that only reads opens none. Updates check the version they
+ * read (`WHERE version = $n`); a row that moved on is a `conflict`. `findClaimable` locks the rows
+ * it returns with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same request.
  * With PGlite, which has a single connection, units of work run one after another.
  */
 export class PostgresStorage implements StoragePort {

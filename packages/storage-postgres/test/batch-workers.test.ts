@@ -113,7 +113,8 @@ describe.runIf(backend === 'server')(
 
       expect(
         await database.sql(
-          `SELECT to_status, count(*)::int AS entries, count(DISTINCT request_id)::int AS requests ` +
+          `SELECT to_status, count(*)::int AS entries, ` +
+            `count(DISTINCT request_id)::int AS requests ` +
             `FROM "${database.schema}".audit_entry WHERE action = 'status_changed' ` +
             'GROUP BY to_status ORDER BY to_status',
         ),

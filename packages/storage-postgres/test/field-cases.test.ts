@@ -125,7 +125,7 @@ describe('BR-14: the same remittance ingested twice creates one set of requests'
   const amountsOf = (requests: readonly PaymentRequest[]) =>
     requests.map((request) => request.amount.minor).sort((a, b) => a - b);
 
-  test('again, in a new file with the same trace: nothing new; then a new claim: only it', async () => {
+  test('again, same trace in a new file: nothing new; then a new claim: only it', async () => {
     const staff = instanceOn(database, gateway);
     const organizationId = await organizationOnFake(staff, 'org_br14');
     await memberWithClaims(staff.sdk, organizationId, 'jane', ['PCN-1001']);
@@ -325,7 +325,7 @@ describe('BR-20: the same webhook event, delivered again and again, is applied o
     });
   });
 
-  test('the first deliveries racing on four instances: one applies, the others see it', async () => {
+  test('first deliveries racing on four instances: one applies, the others see it', async () => {
     const instances = Array.from({ length: 4 }, () => instanceOn(database, gateway));
     const paid = await paidDelivery(instances[0] as Instance, 'org_br20_race');
 

@@ -90,7 +90,7 @@ describe('migrate', () => {
     ).toEqual([{ n: MIGRATIONS.length }]);
   });
 
-  test('version 1 with requests moves to the latest; then a request must name its own member', async () => {
+  test('version 1 with requests goes to latest; a request must name its own member', async () => {
     const schema = otherSchema('upgrade');
     const storage = new PostgresStorage({ ...database.connection(), schema });
 
@@ -116,7 +116,7 @@ describe('migrate', () => {
     });
   });
 
-  test('a request of version 1 naming no member of its organization stops version 2 whole', async () => {
+  test('a version 1 request naming no organization member stops version 2 whole', async () => {
     const schema = otherSchema('orphan');
     const storage = new PostgresStorage({ ...database.connection(), schema });
     (await migrate({ ...database.connection(), schema, toVersion: 1 }))._unsafeUnwrap();

@@ -3,7 +3,10 @@ import { addDays, format, parseISO } from 'date-fns';
 
 declare const localDateBrand: unique symbol;
 
-/** A calendar date with no time and no zone, written `YYYY-MM-DD` (a date of service, a due date). */
+/**
+ * A calendar date with no time and no zone, written `YYYY-MM-DD` (a date of service, a due
+ * date).
+ */
 export type LocalDate = string & { readonly [localDateBrand]: true };
 
 const SHAPE = /^\d{4}-\d{2}-\d{2}$/;

@@ -12,7 +12,10 @@ import type {
  * the way in.
  */
 export interface RemittanceInput {
-  /** `electronic` for an 835; `paper` for an EOB keyed in by staff, which never drives automation. */
+  /**
+   * `electronic` for an 835; `paper` for an EOB keyed in by staff, which never drives
+   * automation.
+   */
   readonly source: 'electronic' | 'paper';
   /** The payer's identifier for the payment (TRN03; falls back to the payer id of N1*PR). */
   readonly payerId: string;

@@ -251,7 +251,7 @@ export function describePaymentGatewayContract(
     });
 
     describe('invoices', () => {
-      test('a new invoice is a draft with one line of the amount, tagged with the request', async () => {
+      test('new invoice: a draft of one amount line, tagged with the request', async () => {
         const customerId = await newCustomer();
         const spec = specFor(customerId, { revision: 3 });
 
@@ -273,7 +273,7 @@ export function describePaymentGatewayContract(
         }
       });
 
-      test('replaying a creation with the same key returns the same invoice, not a second', async () => {
+      test('a replayed creation (same key) gives the same invoice, not a second', async () => {
         const customerId = await newCustomer();
         const spec = specFor(customerId);
 

@@ -102,7 +102,7 @@ export function describeStorageContract(
         );
       });
 
-      test('update bumps the version; a stale version is a conflict (STORAGE.CONFLICT)', async () => {
+      test('update bumps version; a stale version conflicts (STORAGE.CONFLICT)', async () => {
         const current = await value((tx) => tx.organizations.get(ORG_A));
         const renamed = await value((tx) =>
           tx.organizations.update({ ...current!, name: 'Renamed' }),
@@ -123,7 +123,7 @@ export function describeStorageContract(
         expect(error.code).toBe('STORAGE.DUPLICATE');
       });
 
-      test('finds an organization by its payout account; one account, one organization', async () => {
+      test('finds an organization by payout account; accounts are one-to-one', async () => {
         const found = await value((tx) => tx.organizations.findByPayoutAccount('acct_test_active'));
         const taken = await failure((tx) =>
           tx.organizations.insert(
@@ -299,7 +299,7 @@ export function describeStorageContract(
         expect(open.map((row) => row.id)).toEqual(['req_a1', 'req_a3']);
       });
 
-      test('claimable: drafts before the cutoff, not held for staff, not tried in this run', async () => {
+      test('claimable: drafts before cutoff, not held, not tried in this run', async () => {
         await value(async (tx) => {
           await tx.requests.insert(
             aRequestOf(ORG_A, {
@@ -406,7 +406,7 @@ export function describeStorageContract(
         expect(due.map((row) => row.id)).toEqual(['req_a3']);
       });
 
-      test('follow-ups: unanswered refunds asked for before the instant, and waiting cancels', async () => {
+      test('follow-ups: unanswered refunds before the instant, waiting cancels', async () => {
         const refunded = await value((tx) => tx.requests.get(ORG_A, asId('req_a1')));
         const canceling = await value((tx) => tx.requests.get(ORG_A, asId('req_a3')));
         const intent = {
@@ -619,7 +619,8 @@ export function describeStorageContract(
 
     describe('concurrency', () => {
       if (!options.concurrent) {
-        test.skip(`on several connections at once: ${options.skipConcurrentReason ?? 'n/a'}`, () => {
+        const reason = options.skipConcurrentReason ?? 'n/a';
+        test.skip(`on several connections at once: ${reason}`, () => {
           // The tests below still run, serialized through this adapter's single connection.
         });
       }

@@ -18,7 +18,7 @@ import { refundRequest, sendRequestedRefunds, withConflictRetries } from './refu
  * | draft | canceled; no gateway call (a stale draft invoice, if any, is deleted) |
  * | sending | canceled; the batch worker finds it canceled and discards its invoice |
  * | sent, failed | the invoice is voided, then canceled |
- * | processing | noted; when the bank payment lands it is refunded, when it fails the invoice is voided |
+ * | processing | noted; refunded when the bank payment lands, voided when it fails |
  * | partially_paid | collection of the rest is stopped (uncollectible), what was paid is refunded |
  * | paid | refunded in full: refund_pending, then refunded (or refund_failed) from the gateway |
  * | refund_failed | the refund is tried again |

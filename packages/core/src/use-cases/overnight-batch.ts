@@ -205,7 +205,9 @@ function holdForOrganization(
   if (!canCharge(organization)) {
     return {
       code: 'payout_account_not_ready',
-      message: `The payout account is ${organization.payoutAccount.state}; it must be active to charge`,
+      message:
+        `The payout account is ${organization.payoutAccount.state}; ` +
+        'it must be active to charge',
     };
   }
 
@@ -582,7 +584,10 @@ async function storeCustomer(
   }
 }
 
-/** One gateway customer per member, created once; brought up to date when contact details change. */
+/**
+ * One gateway customer per member, created once; brought up to date when contact details
+ * change.
+ */
 async function ensureCustomer(run: Run, member: Member, attempt: Attempt): Promise<Step<string>> {
   if (member.gatewayCustomer && !customerIsStale(member)) {
     return ok(member.gatewayCustomer.customerId);

@@ -148,7 +148,9 @@ async function textOutcome(
 
   const sent = await context.messages.sendText({
     to: member.phone as string,
-    body: `${organization.name}: you have a bill of ${formatMoney(request.amount)}. View and pay: ${link}`,
+    body:
+      `${organization.name}: you have a bill of ${formatMoney(request.amount)}. ` +
+      `View and pay: ${link}`,
     organizationId: organization.id,
     requestId: request.id,
     idempotencyKey: `mp:${request.id}:r${request.revision}:text`,

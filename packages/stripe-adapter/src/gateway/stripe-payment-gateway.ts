@@ -303,7 +303,10 @@ export class StripePaymentGateway implements PaymentGatewayPort {
     ).andThen(mapInvoice);
   }
 
-  /** A draft already gone answers `not_found`, which a caller retrying a delete may treat as done. */
+  /**
+   * A draft already gone answers `not_found`, which a caller retrying a delete may treat as
+   * done.
+   */
   deleteDraftInvoice(invoiceId: string): ResultAsync<void, GatewayError> {
     return this.call('invoices.del', () => this.stripe.invoices.del(invoiceId)).map(
       () => undefined,

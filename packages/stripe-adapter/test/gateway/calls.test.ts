@@ -329,7 +329,7 @@ describe('refundInvoice (BR-27)', () => {
       } as Stripe.PaymentIntent,
     });
 
-  test('refunds the payment intent found through the invoice payments, reversing the transfer', async () => {
+  test('refunds the payment intent via invoice payments, reversing the transfer', async () => {
     server.use(
       http.get(`${API}/v1/invoice_payments`, () => stripeJson(aList([cardPayment('pi_1')]))),
       http.post(`${API}/v1/refunds`, () =>
@@ -364,7 +364,7 @@ describe('refundInvoice (BR-27)', () => {
     expect(refund.invoiceId).toBe('in_1');
   });
 
-  test('a payment that moved no money on (attached by staff) is refunded without reversal', async () => {
+  test('a payment moving no money on (staff-attached) is refunded with no reversal', async () => {
     server.use(
       http.get(`${API}/v1/invoice_payments`, () =>
         stripeJson(aList([cardPayment('pi_staff', null)])),
@@ -423,7 +423,7 @@ describe('refundInvoice (BR-27)', () => {
     expect(await recorded()).toHaveLength(1);
   });
 
-  test('several payments are each refunded; one already refunded in full is passed over', async () => {
+  test('several payments are each refunded; one already fully refunded is skipped', async () => {
     server.use(
       http.get(`${API}/v1/invoice_payments`, () =>
         stripeJson(aList([cardPayment('pi_2'), cardPayment('pi_1')])),
@@ -517,7 +517,7 @@ describe('customers', () => {
 });
 
 describe('payout accounts', () => {
-  test('an Express dashboard account through controller properties, with both capabilities', async () => {
+  test('Express dashboard account via controller properties, with both capabilities', async () => {
     server.use(http.post(`${API}/v1/accounts`, () => stripeJson({ id: 'acct_new' })));
     const { gateway } = mswGateway();
 

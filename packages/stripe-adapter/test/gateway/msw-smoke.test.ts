@@ -24,7 +24,7 @@ describe('stripe-node under msw', () => {
     expect({ stripe: Stripe.PACKAGE_VERSION, msw: mswVersion }).toEqual(PINNED);
   });
 
-  test("a request through stripe-node's default Node client reaches the handler and back", async () => {
+  test("a request via stripe-node's default client reaches the handler and back", async () => {
     server.use(
       http.post(`${API}/v1/customers`, () => stripeJson({ id: 'cus_smoke', object: 'customer' })),
     );

@@ -57,7 +57,7 @@ describe('RequestPacer', () => {
     expect(waits).toEqual([100, 200, 300]);
   });
 
-  test('no one-second window ever holds more than the rate plus one (the default burst)', async () => {
+  test('no one-second window holds more than the rate plus one (the default burst)', async () => {
     const pacer = pacedAt(23);
 
     for (let call = 0; call < 100; call += 1) {

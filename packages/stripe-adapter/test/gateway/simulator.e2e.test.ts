@@ -122,7 +122,7 @@ describe('calls per request', () => {
 describe('a run cut short after Stripe did part of the work (BR-17)', () => {
   const context = onSimulator();
 
-  test('a failure between the draft and its line: running again finishes the same invoice', async () => {
+  test('failure between the draft and its line: a re-run finishes the same invoice', async () => {
     const { harness } = context;
     const spec = specFor(context, await newCustomer(harness));
     harness.sim.faults.failNext({
@@ -164,7 +164,7 @@ describe('a run cut short after Stripe did part of the work (BR-17)', () => {
 describe('idempotency keys (BR-22)', () => {
   const context = onSimulator();
 
-  test('a key reused with other parameters is idempotency_mismatch, never a second invoice', async () => {
+  test('key reused with other parameters: idempotency_mismatch, no second invoice', async () => {
     const { harness } = context;
     const spec = specFor(context, await newCustomer(harness));
     const first = await ok(harness.gateway.createInvoice(spec));
@@ -180,7 +180,7 @@ describe('idempotency keys (BR-22)', () => {
     ]);
   });
 
-  test('an edited request bills under its new revision: a new draft, the old one deleted', async () => {
+  test('an edited request bills under its new revision: new draft, old one deleted', async () => {
     const { harness } = context;
     const customerId = await newCustomer(harness);
     const original = specFor(context, customerId);
@@ -242,7 +242,7 @@ describe('rate limits (BR-26)', () => {
     expect(found.map((found) => found.id)).toEqual([invoice.id]);
   });
 
-  test('past the retry budget the error is rate_limited and retryable, nothing half-made', async () => {
+  test('past the retry budget: rate_limited and retryable, nothing half-made', async () => {
     const { harness } = context;
     const gateway = harness.gatewayWith({ retry: { maxAttempts: 2 } });
     const spec = specFor(context, await newCustomer(harness));
@@ -389,7 +389,7 @@ describe('cancelling a paid request: refund, never void (BR-27)', () => {
     ).toHaveLength(1);
   });
 
-  test('after a 1000-cent refund in the Dashboard, 4000 is refunded and the transfer reversed', async () => {
+  test('after a 1000-cent Dashboard refund, 4000 refunded and the transfer reversed', async () => {
     const { harness } = context;
     const invoice = await paidInvoice();
     await harness.refundOutside(invoice.id, money(1000));
@@ -443,7 +443,7 @@ describe('sent means sent (BR-30)', () => {
     ).toBe(true);
   });
 
-  test('for a member with no email, finalizing gives the link to text, and sends nothing', async () => {
+  test('a member with no email: finalizing gives the link to text, sends nothing', async () => {
     const { harness } = context;
     const draft = await ok(
       harness.gateway.createInvoice(specFor(context, await newCustomer(harness, null))),
@@ -568,7 +568,7 @@ describe('bank payments, disputes and payout accounts', () => {
     });
   });
 
-  test('a restricted account reaches core through the Connect endpoint with its account', async () => {
+  test('restricted account reaches core via the Connect endpoint with its account', async () => {
     const { harness } = context;
 
     await harness.sim.testHelpers.restrictAccount(context.accountId, {

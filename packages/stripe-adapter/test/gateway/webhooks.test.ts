@@ -147,7 +147,7 @@ describe('BR-19: the signature is checked against the raw body', () => {
     expect(error.kind).toBe('signature_invalid');
   });
 
-  test('a body signed with another secret (an endpoint id, another account) is refused', async () => {
+  test('a body signed with another secret (endpoint id, other account) is refused', async () => {
     const forged = sign(rawBody, { secret: 'we_1PretendEndpointId' });
 
     const error = (await gateway.verifyWebhook({ rawBody, signature: forged }))._unsafeUnwrapErr();
@@ -326,7 +326,7 @@ describe('translation', () => {
     expect((await recorded())[0]?.account).toBe('acct_connected');
   });
 
-  test('payment_intent.processing finds its invoice in one call: a bank payment in flight', async () => {
+  test('payment_intent.processing: its invoice in one call; bank payment in flight', async () => {
     server.use(
       http.get(`${API}/v1/invoice_payments`, () =>
         stripeJson(
@@ -471,7 +471,7 @@ describe('translation', () => {
     });
   });
 
-  test('a dispute on a payment of no invoice of ours carries no invoice and empty tags', async () => {
+  test('a dispute on a payment of no invoice of ours has no invoice and empty tags', async () => {
     const event = await translate({
       type: 'charge.dispute.created',
       object: {
@@ -535,7 +535,7 @@ describe('translation', () => {
     },
   );
 
-  test('a failed lookup is a gateway error, so that the host answers non-2xx and Stripe redelivers', async () => {
+  test('a failed lookup is a gateway error, so Stripe gets non-2xx and redelivers', async () => {
     server.use(http.get(`${API}/v1/invoices/in_1`, () => stripeError(500, { type: 'api_error' })));
     const { gateway } = mswGateway({ clock });
 
