@@ -107,7 +107,7 @@ const api = {
 const stripe = new Stripe('sk_test_memberpay_bench', { ...api, httpClient: client });
 const sdk = createMemberPayments({
   storage: database.storage,
-  gateway: new StripePaymentGateway({ stripe }),
+  gateway: new StripePaymentGateway({ stripe, mode: 'test' }),
 });
 const organizationId = asId<'Organization'>(`org_bench_${randomBytes(3).toString('hex')}`);
 

@@ -16,6 +16,8 @@ export type StripeCredentials =
        */
       readonly stripe: Stripe;
       readonly secretKey?: never;
+      /** Required with a client: its key, and so its mode, cannot be read back from it. */
+      readonly mode: 'live' | 'test';
     };
 
 export type StripePaymentGatewayOptions = StripeCredentials & {
@@ -31,8 +33,7 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
    * Whether this gateway works in live mode or in test mode. A Connect endpoint receives the
    * events of connected accounts in both modes; an event of the other mode is acknowledged and
    * ignored, so that a test payment never marks a live request paid. Default: read from the
-   * secret key (`sk_live_…`, `rk_live_…` are live); with a client of yours and no mode given,
-   * events of both modes are applied.
+   * secret key (`sk_live_…`, `rk_live_…` are live); required with a client of yours.
    */
   readonly mode?: 'live' | 'test';
   /** Where the Stripe API is; set it to talk to the local simulator. Default api.stripe.com. */
@@ -66,14 +67,25 @@ export type StripePaymentGatewayOptions = StripeCredentials & {
 export const TEST_MODE_REQUESTS_PER_SECOND = 24;
 export const LIVE_MODE_REQUESTS_PER_SECOND = 90;
 
-/** The mode the gateway works in: as configured, else as its secret key says, else unknown. */
-export function modeOf(options: StripePaymentGatewayOptions): 'live' | 'test' | null {
-  if (options.mode !== undefined) {
-    return options.mode;
+/**
+ * The mode the gateway works in: as configured, else as its secret key says. A mode that is
+ * neither, or none with a client of the host's, is a mistake in the host's code: it would
+ * drop every event of the real mode while answering Stripe that all is well, so it throws.
+ */
+export function modeOf(options: StripePaymentGatewayOptions): 'live' | 'test' {
+  const mode: unknown = options.mode;
+  if (mode === 'live' || mode === 'test') {
+    return mode;
   }
 
-  if (options.secretKey === undefined) {
-    return null;
+  if (mode !== undefined) {
+    throw new TypeError(`StripePaymentGateway: mode must be 'live' or 'test', not ${String(mode)}`);
+  }
+
+  if (typeof options.secretKey !== 'string') {
+    throw new TypeError(
+      "StripePaymentGateway: pass mode ('live' or 'test') with a stripe client of yours",
+    );
   }
 
   return isLiveKey(options.secretKey) ? 'live' : 'test';

@@ -49,8 +49,8 @@ export class StripePaymentGateway implements PaymentGatewayPort {
   private readonly stripe: Stripe;
   private readonly webhookSecrets: readonly string[];
   private readonly webhookTolerance: number;
-  /** Events of the other mode are ignored; null applies both (mode unknown). */
-  private readonly mode: 'live' | 'test' | null;
+  /** Events of the other mode are acknowledged and ignored. */
+  private readonly mode: 'live' | 'test';
   private readonly pacer: RequestPacer | null;
   private readonly retryPolicy: RetryPolicy;
   private readonly logger: LoggerPort;
@@ -60,13 +60,13 @@ export class StripePaymentGateway implements PaymentGatewayPort {
   private readonly lookups: EventLookups;
 
   constructor(options: StripePaymentGatewayOptions) {
+    this.mode = modeOf(options);
     this.stripe = options.stripe ?? createClient(options.secretKey, options);
     this.webhookSecrets =
       typeof options.webhookSecrets === 'string'
         ? [options.webhookSecrets]
         : [...(options.webhookSecrets ?? [])];
     this.webhookTolerance = options.webhookTolerance ?? 300;
-    this.mode = modeOf(options);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.logger = options.logger ?? noopLogger;
     this.clock = options.clock ?? systemClock;
@@ -419,8 +419,7 @@ export class StripePaymentGateway implements PaymentGatewayPort {
 
     return liftAsync(verified)
       .andThen((event): ResultAsync<GatewayEvent, WebhookError | GatewayError> => {
-        const live = this.mode === null ? event.livemode : this.mode === 'live';
-        if (event.livemode !== live) {
+        if (event.livemode !== (this.mode === 'live')) {
           this.logger.warn('stripe webhook of the other mode ignored', {
             eventId: event.id,
             type: event.type,

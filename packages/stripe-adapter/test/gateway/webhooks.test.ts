@@ -206,17 +206,27 @@ describe('verification', () => {
     },
   );
 
-  test('with a client of the host and no mode, events of both modes are read', async () => {
-    const stripe = new Stripe('sk_test_msw', { host: new URL(API).hostname });
-    const { gateway } = mswGateway({ clock, stripe, secretKey: undefined });
+  test('with a client of the host, its mode is required and decides', async () => {
+    const stripe = new Stripe('sk_live_msw', { host: new URL(API).hostname });
+    const { gateway } = mswGateway({ clock, stripe, secretKey: undefined, mode: 'live' });
     const paid = { type: 'invoice.paid', object: anInvoice({ status: 'paid' }) };
 
     const live = await gateway.verifyWebhook(signed({ ...paid, livemode: true }));
     const test = await gateway.verifyWebhook(signed({ ...paid, livemode: false }));
 
     expect(live._unsafeUnwrap().type).toBe('invoice.paid');
-    expect(test._unsafeUnwrap().type).toBe('invoice.paid');
+    expect(test._unsafeUnwrap().type).toBe('ignored');
+    expect(() => mswGateway({ stripe, secretKey: undefined, mode: undefined })).toThrow(
+      "pass mode ('live' or 'test') with a stripe client of yours",
+    );
   });
+
+  test.each(['LIVE', 'production', ''])(
+    'a mode of %j is refused when the gateway is built',
+    (mode) => {
+      expect(() => mswGateway({ mode: mode as 'live' })).toThrow("mode must be 'live' or 'test'");
+    },
+  );
 
   test('no configured secret verifies nothing', async () => {
     const { gateway } = mswGateway({ clock, webhookSecrets: [] });
