@@ -54,6 +54,18 @@ export const DEFAULT_SETTINGS: OrganizationSettings = {
   currency: 'usd',
 };
 
+/**
+ * The settings with a patch laid over them. A key the patch holds as `undefined` keeps its
+ * value: spreading would copy it and erase the setting.
+ */
+export function withSettings(
+  settings: OrganizationSettings,
+  patch: Partial<OrganizationSettings>,
+): OrganizationSettings {
+  const given = Object.entries(patch).filter(([, value]) => value !== undefined);
+  return { ...settings, ...(Object.fromEntries(given) as Partial<OrganizationSettings>) };
+}
+
 export const NO_PAYOUT_ACCOUNT: PayoutAccount = {
   state: 'none',
   accountId: null,

@@ -11,6 +11,7 @@ import {
   type OrganizationSettings,
   type PayoutAccountFacts,
   payoutAccountFrom,
+  withSettings,
 } from '../domain/organization';
 import type { UnitOfWork } from '../ports/storage.port';
 import { type Context, validate } from './context';
@@ -66,7 +67,7 @@ export function createOrganization(
     id: asId(valid.value.id ?? context.ids.next('org')),
     name: valid.value.name,
     timeZone: valid.value.timeZone,
-    settings: { ...DEFAULT_SETTINGS, ...valid.value.settings },
+    settings: withSettings(DEFAULT_SETTINGS, valid.value.settings ?? {}),
     payoutAccount: NO_PAYOUT_ACCOUNT,
     createdAt: now,
     updatedAt: now,
@@ -112,14 +113,52 @@ export function configureOrganization(
       return err(organization);
     }
 
+    const currency = valid.value.currency;
+    if (currency !== undefined && currency !== organization.settings.currency) {
+      const locked = await currencyLocked(tx, organization, currency);
+      if (locked) {
+        return err(locked);
+      }
+    }
+
     return ok(
       await tx.organizations.update({
         ...organization,
-        settings: { ...organization.settings, ...valid.value },
+        settings: withSettings(organization.settings, valid.value),
         updatedAt: context.clock.now(),
       }),
     );
   });
+}
+
+/**
+ * Amounts already stored (claims, visit payments, requests and their invoices) are in the
+ * organization's currency and are never converted, so the currency may change only while there
+ * are none. A claim needs a member, so no member means no claim; requests (deleted ones too) are
+ * looked at as well, so that the rule still holds should members one day be removable.
+ */
+async function currencyLocked(
+  tx: UnitOfWork,
+  organization: Organization,
+  wanted: string,
+): Promise<DomainError | null> {
+  const members = await tx.members.list(organization.id, { limit: 1 });
+  const requests =
+    members.length > 0
+      ? []
+      : await tx.requests.list(organization.id, { includeDeleted: true }, { limit: 1 });
+  if (members.length === 0 && requests.length === 0) {
+    return null;
+  }
+
+  const current = organization.settings.currency;
+  return new DomainError(
+    'ORGANIZATION.CURRENCY_LOCKED',
+    `Invalid organization settings: currency: cannot change from ${current.toUpperCase()} to ` +
+      `${wanted.toUpperCase()} once the organization has members, claims or requests; their ` +
+      'amounts stay in the currency they were made in',
+    { fields: ['currency'], currency: current },
+  );
 }
 
 const onboardingSchema = z

@@ -1,4 +1,5 @@
-import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, type Result, ResultAsync } from 'neverthrow';
+import { z } from 'zod';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
 import type { BatchRunId, OrganizationId } from '../domain/ids';
@@ -21,7 +22,7 @@ import type {
 } from '../ports/payment-gateway.port';
 import type { UnitOfWork } from '../ports/storage.port';
 import { discardUnpaidInvoice, syncWithInvoice } from './cancel-and-refund';
-import { announce, type Context, isConflict, transitionContext } from './context';
+import { announce, type Context, isConflict, transitionContext, validate } from './context';
 import { hasMoney } from './invoice-state';
 import { loadOrganization } from './organizations';
 import { deliverText, planText, sendDueTexts, type TextSender } from './text-delivery';
@@ -94,6 +95,24 @@ export interface RunBatchOptions {
   readonly textsOnly?: boolean;
 }
 
+const instantSchema = z.date({ error: 'must be a valid Date' });
+
+/** A host's progress callback; checked to be a function, called as it is. */
+export const progressCallbackSchema = z.custom<(progress: BatchProgress) => void>(
+  (value) => typeof value === 'function',
+  { message: 'must be a function' },
+);
+
+const runBatchOptionsSchema = z
+  .object({
+    cutoff: instantSchema.optional(),
+    notAttemptedSince: instantSchema.optional(),
+    runId: z.string().min(1).nullable().optional(),
+    onProgress: progressCallbackSchema.optional(),
+    textsOnly: z.boolean().optional(),
+  })
+  .strict();
+
 /**
  * Sends an organization's drafts as invoices. Safe to run from several workers at once and to
  * run again after a crash: every request is claimed with a lease, every gateway write carries a
@@ -103,9 +122,15 @@ export interface RunBatchOptions {
 export function runBatch(
   context: Context,
   organizationId: OrganizationId,
-  options: RunBatchOptions = {},
+  options?: RunBatchOptions | null,
 ): ResultAsync<BatchReport, DomainError> {
-  return new ResultAsync(runBatchNow(context, organizationId, options));
+  const given = options ?? {};
+  const valid = validate(runBatchOptionsSchema, given, 'batch options');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  return new ResultAsync(runBatchNow(context, organizationId, given));
 }
 
 async function runBatchNow(
@@ -351,11 +376,7 @@ async function sendDrafts(
         for (const request of requests) {
           const outcome = await sendOne(run, request);
           run.report.processed += 1;
-          run.onProgress?.({
-            organizationId: run.organization.id,
-            processed: run.report.processed,
-            sent: run.report.sent,
-          });
+          reportProgress(run);
           if (outcome.isErr()) {
             return outcome;
           }
@@ -366,6 +387,26 @@ async function sendDrafts(
     if (failure) {
       return err(failure);
     }
+  }
+}
+
+/** Tells the host how far the run is; a throwing callback is logged and never stops the run. */
+function reportProgress(run: Run): void {
+  if (!run.onProgress) {
+    return;
+  }
+
+  try {
+    run.onProgress({
+      organizationId: run.organization.id,
+      processed: run.report.processed,
+      sent: run.report.sent,
+    });
+  } catch (error) {
+    run.context.logger.warn('progress callback threw', {
+      organizationId: run.organization.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

@@ -1,17 +1,34 @@
-import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, type Result, ResultAsync } from 'neverthrow';
+import { z } from 'zod';
 import type { Actor } from '../domain/audit';
-import type { DomainError } from '../domain/errors';
+import type { DomainError, ErrorCode } from '../domain/errors';
 import { asId } from '../domain/ids';
 import { addLocalDays, type LocalDate, localDateAt, zonedInstant } from '../domain/local-date';
 import type { Organization } from '../domain/organization';
 import type { BatchRun } from '../ports/storage.port';
 import { cancelLoaded } from './cancel-and-refund';
-import type { Context } from './context';
-import { type BatchProgress, type BatchReport, runBatch } from './overnight-batch';
+import { type Context, validate } from './context';
+import {
+  type BatchProgress,
+  type BatchReport,
+  progressCallbackSchema,
+  runBatch,
+} from './overnight-batch';
 import { sendRequestedRefunds } from './refunds';
 
 /** A refund intent older than this, never answered by the gateway, is sent again by a tick. */
 const FOLLOW_UP_AFTER_MS = 60 * 1000;
+
+/** The code a tick reports for an organization whose work threw instead of returning an error. */
+const UNEXPECTED_FAILURE: ErrorCode = 'BATCH.UNEXPECTED_ERROR';
+
+interface TickOptions {
+  readonly onProgress?: (progress: BatchProgress) => void;
+}
+
+const tickOptionsSchema = z.object({ onProgress: progressCallbackSchema.optional() }).strict();
+
+type TickError = TickReport['errors'][number];
 
 export interface TickReport {
   readonly at: Date;
@@ -40,18 +57,26 @@ export function scheduledInstant(organization: Organization, day: LocalDate): Da
  */
 export function tick(
   context: Context,
-  options: { readonly onProgress?: (progress: BatchProgress) => void } = {},
+  // Written out, not `TickOptions`: the public `batch.tick` takes its type from here, and a
+  // name the package does not export cannot appear in hosts' declaration files.
+  options?: { readonly onProgress?: (progress: BatchProgress) => void } | null,
 ): ResultAsync<TickReport, DomainError> {
-  return new ResultAsync(tickNow(context, options));
+  const given = options ?? {};
+  const valid = validate(tickOptionsSchema, given, 'tick options');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  return new ResultAsync(tickNow(context, given));
 }
 
 async function tickNow(
   context: Context,
-  options: { readonly onProgress?: (progress: BatchProgress) => void },
+  options: TickOptions,
 ): Promise<Result<TickReport, DomainError>> {
   const at = context.clock.now();
   const batches: BatchReport[] = [];
-  const errors: Array<TickReport['errors'][number]> = [];
+  const errors: TickError[] = [];
   let refundsResumed = 0;
   let after: string | null = null;
 
@@ -68,7 +93,7 @@ async function tickNow(
     }
 
     for (const organization of page.value) {
-      const worked = await tickOrganization(context, organization, at, options);
+      const worked = await tickSafely(context, organization, at, options);
       if (worked.isErr()) {
         errors.push({
           organizationId: organization.id,
@@ -99,12 +124,35 @@ async function tickNow(
   }
 }
 
+interface OrganizationTick {
+  readonly batch: BatchReport | null;
+  readonly refundsResumed: number;
+}
+
+/**
+ * One organization's work, where even an exception (a bug, or stored data no check foresaw)
+ * becomes that organization's error: it must never keep the other organizations waiting.
+ */
+async function tickSafely(
+  context: Context,
+  organization: Organization,
+  at: Date,
+  options: TickOptions,
+): Promise<Result<OrganizationTick, Omit<TickError, 'organizationId'>>> {
+  try {
+    return await tickOrganization(context, organization, at, options);
+  } catch (thrown) {
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    return err({ code: UNEXPECTED_FAILURE, message: `Unexpected failure: ${message}` });
+  }
+}
+
 async function tickOrganization(
   context: Context,
   organization: Organization,
   at: Date,
-  options: { readonly onProgress?: (progress: BatchProgress) => void },
-): Promise<Result<{ batch: BatchReport | null; refundsResumed: number }, DomainError>> {
+  options: TickOptions,
+): Promise<Result<OrganizationTick, DomainError>> {
   const today = localDateAt(at, organization.timeZone);
   const yesterday = addLocalDays(today, -1);
   let batch: BatchReport | null = null;
