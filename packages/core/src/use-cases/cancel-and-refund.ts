@@ -1,11 +1,13 @@
-import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, type Result, ResultAsync } from 'neverthrow';
+import { z } from 'zod';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
 import type { OrganizationId, PaymentRequestId } from '../domain/ids';
 import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
 import { auditEntry, transition } from '../domain/status-machine';
 import type { GatewayError, GatewayInvoice } from '../ports/payment-gateway.port';
-import { announce, type Context, transitionContext } from './context';
+import { announce, type Context, transitionContext, validate } from './context';
+import { actorIdSchema } from './inputs';
 import { applyInvoice, hasMoney } from './invoice-state';
 import { loadRequest } from './payment-requests';
 import { refundRequest, sendRequestedRefunds, withConflictRetries } from './refunds';
@@ -32,7 +34,12 @@ export function cancelRequest(
   requestId: PaymentRequestId,
   canceledBy: string,
 ): ResultAsync<PaymentRequest, DomainError> {
-  const actor: Actor = { kind: 'staff', userId: canceledBy };
+  const valid = validate(z.object({ canceledBy: actorIdSchema }), { canceledBy }, 'cancel request');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  const actor: Actor = { kind: 'staff', userId: valid.value.canceledBy };
   return new ResultAsync(
     withConflictRetries(context, () => cancelOnce(context, organizationId, requestId, actor)),
   );
@@ -326,7 +333,12 @@ export function deleteRequest(
   requestId: PaymentRequestId,
   deletedBy: string,
 ): ResultAsync<{ readonly removed: boolean; readonly request: PaymentRequest }, DomainError> {
-  const actor: Actor = { kind: 'staff', userId: deletedBy };
+  const valid = validate(z.object({ deletedBy: actorIdSchema }), { deletedBy }, 'delete request');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  const actor: Actor = { kind: 'staff', userId: valid.value.deletedBy };
   return new ResultAsync(
     withConflictRetries(context, async () => {
       const found = await context.storage.transaction((tx) =>

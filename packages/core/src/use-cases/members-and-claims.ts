@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors';
 import { asId, type ClaimId, type MemberId, type OrganizationId } from '../domain/ids';
 import { asLocalDate } from '../domain/local-date';
 import type { Member } from '../domain/member';
-import { type Money, zero } from '../domain/money';
+import { formatMoney, type Money, zero } from '../domain/money';
 import type { UnitOfWork } from '../ports/storage.port';
 import { type Context, validate } from './context';
 import {
@@ -124,19 +124,26 @@ export function updateMember(
     return errAsync(valid.error);
   }
 
-  return context.storage.transaction(async (tx) => {
-    const member = await loadMember(tx, organizationId, memberId);
-    if (member.isErr()) {
-      return err(member.error);
-    }
+  return context.storage
+    .transaction(async (tx) => {
+      const member = await loadMember(tx, organizationId, memberId);
+      if (member.isErr()) {
+        return err(member.error);
+      }
 
-    const changes = Object.fromEntries(
-      Object.entries(valid.value).filter(([, value]) => value !== undefined),
+      const changes = Object.fromEntries(
+        Object.entries(valid.value).filter(([, value]) => value !== undefined),
+      );
+      return ok(
+        await tx.members.update({ ...member.value, ...changes, updatedAt: context.clock.now() }),
+      );
+    })
+    .mapErr(
+      duplicateAs(
+        'MEMBER.ALREADY_EXISTS',
+        `A member with external id ${valid.value.externalId} already exists in the organization`,
+      ),
     );
-    return ok(
-      await tx.members.update({ ...member.value, ...changes, updatedAt: context.clock.now() }),
-    );
-  });
 }
 
 export function getMember(
@@ -197,7 +204,9 @@ export function createClaim(
         atLeast(amount, 0, 'collectedAtVisit', 'a payment at the visit cannot be negative'),
       );
       const amounts = charge.andThen((chargeAmount) =>
-        collected.map((collectedAtVisit) => ({ chargeAmount, collectedAtVisit })),
+        collected
+          .andThen((amount) => withinCharge(amount, chargeAmount, 'collectedAtVisit'))
+          .map((collectedAtVisit) => ({ chargeAmount, collectedAtVisit })),
       );
       if (amounts.isErr()) {
         return err(amounts.error);
@@ -237,6 +246,8 @@ export function getClaim(
   return context.storage.transaction((tx) => loadClaim(tx, organizationId, claimId));
 }
 
+const visitPaymentSchema = z.object({ amount: moneyInputSchema });
+
 /**
  * Records what the member already paid at the visit for a claim (a co-pay at the front desk).
  * Requests generated from remittances for this claim bill only what remains.
@@ -247,25 +258,22 @@ export function recordVisitPayment(
   claimId: ClaimId,
   amount: MoneyInput,
 ): ResultAsync<Claim, DomainError> {
+  const valid = validate(visitPaymentSchema, { amount }, 'visit payment');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
   return context.storage.transaction(async (tx) => {
     const claim = await loadClaim(tx, organizationId, claimId);
     if (claim.isErr()) {
       return err(claim.error);
     }
 
-    const collected = toMoney(amount, claim.value.chargeAmount.currency, 'amount');
+    const collected = toMoney(valid.value.amount, claim.value.chargeAmount.currency, 'amount')
+      .andThen((money) => atLeast(money, 0, 'amount', 'a payment at the visit cannot be negative'))
+      .andThen((money) => withinCharge(money, claim.value.chargeAmount, 'amount'));
     if (collected.isErr()) {
       return err(collected.error);
-    }
-
-    const checked = atLeast(
-      collected.value,
-      0,
-      'amount',
-      'a payment at the visit cannot be negative',
-    );
-    if (checked.isErr()) {
-      return err(checked.error);
     }
 
     return ok(
@@ -276,6 +284,20 @@ export function recordVisitPayment(
       }),
     );
   });
+}
+
+/** The member cannot have paid at the visit more than the claim charges for the visit. */
+function withinCharge(collected: Money, charge: Money, field: string): Result<Money, DomainError> {
+  return collected.minor <= charge.minor
+    ? ok(collected)
+    : err(
+        new DomainError(
+          'INPUT.INVALID',
+          `${field}: a payment at the visit of ${formatMoney(collected)} is more than the ` +
+            `claim's charge of ${formatMoney(charge)}`,
+          { field, minor: collected.minor, chargeMinor: charge.minor },
+        ),
+      );
 }
 
 function atLeast(

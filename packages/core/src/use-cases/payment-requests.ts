@@ -6,6 +6,7 @@ import { asId, type OrganizationId, type PaymentRequestId } from '../domain/ids'
 import { checkChargeable, type Money, zero } from '../domain/money';
 import {
   NO_GATEWAY_LINK,
+  PAYMENT_REQUEST_STATUSES,
   type PaymentRequest,
   type PaymentRequestStatus,
 } from '../domain/payment-request';
@@ -17,7 +18,13 @@ import { loadClaim } from './members-and-claims';
 import { loadOrganization } from './organizations';
 
 const internalIdSchema = z.string().trim().min(1).max(100);
-const descriptionSchema = z.string().trim().max(500).nullable();
+// Blank text is no description: the invoice then shows its default line, never an empty one.
+const descriptionSchema = z
+  .string()
+  .trim()
+  .max(500)
+  .transform((text) => (text === '' ? null : text))
+  .nullable();
 
 const createSchema = z
   .object({
@@ -278,6 +285,12 @@ export function approveHeldRequest(
   requestId: PaymentRequestId,
   approvedBy: string,
 ): ResultAsync<PaymentRequest, DomainError> {
+  const valid = validate(z.object({ approvedBy: actorIdSchema }), { approvedBy }, 'approval');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  const actor: Actor = { kind: 'staff', userId: valid.value.approvedBy };
   return context.storage.transaction(async (tx) => {
     const found = await loadRequest(tx, organizationId, requestId);
     if (found.isErr()) {
@@ -302,11 +315,7 @@ export function approveHeldRequest(
     });
     await tx.audit.append(
       auditEntry(stored, request.status, {
-        ...transitionContext(
-          context,
-          { kind: 'staff', userId: approvedBy },
-          'approved after review',
-        ),
+        ...transitionContext(context, actor, 'approved after review'),
         action: 'released',
       }),
     );
@@ -324,7 +333,12 @@ export function retryFailedRequest(
   requestId: PaymentRequestId,
   retriedBy: string,
 ): ResultAsync<PaymentRequest, DomainError> {
-  const actor: Actor = { kind: 'staff', userId: retriedBy };
+  const valid = validate(z.object({ retriedBy: actorIdSchema }), { retriedBy }, 'retry request');
+  if (valid.isErr()) {
+    return errAsync(valid.error);
+  }
+
+  const actor: Actor = { kind: 'staff', userId: valid.value.retriedBy };
   return context.storage
     .transaction(async (tx) => {
       const found = await loadRequest(tx, organizationId, requestId);
@@ -360,28 +374,93 @@ export function getRequest(
   return context.storage.transaction((tx) => loadRequest(tx, organizationId, requestId));
 }
 
+/** A message for a value of the wrong type; zod's own for anything else (an unknown key). */
+function onlyForType(message: string) {
+  return (issue: { readonly code?: string }) =>
+    issue.code === 'invalid_type' ? message : undefined;
+}
+
+/** The most requests one call of `listRequests` returns; page on with `after` for more. */
+export const MAX_LIST_LIMIT = 500;
+
+const listQuerySchema = z
+  .object(
+    {
+      memberId: z.string().min(1).optional(),
+      claimId: z.string().min(1).optional(),
+      statuses: z
+        .array(z.enum(PAYMENT_REQUEST_STATUSES), {
+          error: 'must be a list of statuses, such as ["draft", "sent"]',
+        })
+        .optional(),
+      includeDeleted: z.boolean().optional(),
+    },
+    { error: onlyForType('must be an object of filters, such as { statuses: ["draft"] }') },
+  )
+  .strict();
+
+const LIMIT_RANGE = `must be a whole number from 1 to ${MAX_LIST_LIMIT}`;
+const AFTER_ID = 'must be the id of the request the previous page ended on, or null';
+
+const pageSchema = z
+  .object(
+    {
+      limit: z
+        .number({ error: LIMIT_RANGE })
+        .int({ error: LIMIT_RANGE })
+        .min(1, { error: LIMIT_RANGE })
+        .max(MAX_LIST_LIMIT, { error: LIMIT_RANGE }),
+      after: z.string({ error: AFTER_ID }).min(1, { error: AFTER_ID }).nullable().optional(),
+    },
+    { error: onlyForType('must be an object such as { limit: 100, after: null }') },
+  )
+  .strict();
+
 export interface ListRequestsQuery {
   readonly memberId?: string;
   readonly claimId?: string;
+  /** Only requests in one of these statuses; an empty list matches none. */
   readonly statuses?: readonly PaymentRequestStatus[];
   readonly includeDeleted?: boolean;
 }
 
+/**
+ * The organization's requests, oldest first, a page at a time: `page.limit` from 1 to 500
+ * (`MAX_LIST_LIMIT`; 100 when no page is given), and `page.after` the id the previous page
+ * ended on.
+ */
 export function listRequests(
   context: Context,
   organizationId: OrganizationId,
   query: ListRequestsQuery = {},
   page: Page = { limit: 100 },
 ): ResultAsync<PaymentRequest[], DomainError> {
+  const validQuery = validate(listQuerySchema, query, 'request list query');
+  if (validQuery.isErr()) {
+    return errAsync(validQuery.error);
+  }
+
+  const validPage = validate(pageSchema, page, 'page');
+  if (validPage.isErr()) {
+    return errAsync(validPage.error);
+  }
+
+  const { statuses, includeDeleted, memberId, claimId } = validQuery.value;
   const filter: PaymentRequestFilter = {
-    ...(query.statuses === undefined ? {} : { statuses: query.statuses }),
-    ...(query.includeDeleted === undefined ? {} : { includeDeleted: query.includeDeleted }),
-    ...(query.memberId === undefined ? {} : { memberId: asId<'Member'>(query.memberId) }),
-    ...(query.claimId === undefined ? {} : { claimId: asId<'Claim'>(query.claimId) }),
+    ...(statuses === undefined ? {} : { statuses }),
+    ...(includeDeleted === undefined ? {} : { includeDeleted }),
+    ...(memberId === undefined ? {} : { memberId: asId<'Member'>(memberId) }),
+    ...(claimId === undefined ? {} : { claimId: asId<'Claim'>(claimId) }),
   };
-  return context.storage.transaction(async (tx) =>
-    ok(await tx.requests.list(organizationId, filter, page)),
-  );
+  const { limit, after } = validPage.value;
+  return context.storage.transaction(async (tx) => {
+    const organization = await loadOrganization(tx, organizationId);
+    if (organization instanceof DomainError) {
+      return err(organization);
+    }
+
+    return ok(await tx.requests.list(organizationId, filter, { limit, after: after ?? null }));
+  });
 }
 
 /** The request's history, oldest first. */
