@@ -30,17 +30,24 @@ function byCreation<Row extends { readonly createdAt: Date; readonly id: string 
   return a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/**
+ * The page after the row `cursor` stands for, in the order `compare` sorts `rows` in. The
+ * cursor is looked up among all stored rows, not only those that pass the filter, so a row
+ * that left the filtered set (a follow-up handled, a status changed) still marks the place.
+ * Only a row that no longer exists at all starts the pages over, as in PostgreSQL.
+ */
 function pageAfter<Row extends { readonly id: string }>(
   rows: Row[],
   page: { readonly limit: number; readonly after?: string | null },
+  cursor: Row | undefined,
+  compare: (a: Row, b: Row) => number,
 ): Row[] {
-  const cursor = page.after ? rows.findIndex((row) => row.id === page.after) : -1;
-  if (page.after && cursor === -1) {
-    // The row the page ended on is gone; starting over would repeat rows, so this is the end.
-    return [];
-  }
+  const after = page.after && cursor ? rows.filter((row) => compare(row, cursor) > 0) : rows;
+  return after.slice(0, page.limit);
+}
 
-  return rows.slice(cursor + 1, cursor + 1 + page.limit);
+function byId<Row extends { readonly id: string }>(a: Row, b: Row): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 type ClaimPaymentRow = ClaimPaymentRecord;
@@ -182,8 +189,10 @@ export class InMemoryStorage implements StoragePort {
           this.#organizations.findUnique('payout_account', accountId) ?? null,
         list: async (page) =>
           pageAfter(
-            [...this.#organizations.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+            [...this.#organizations.values()].sort(byId),
             page,
+            this.#organizations.get(page.after ?? ''),
+            byId,
           ),
       },
       members: {
@@ -194,7 +203,12 @@ export class InMemoryStorage implements StoragePort {
         findByExternalId: async (organizationId, externalId) =>
           this.#members.findUnique('external_id', `${organizationId}\u0000${externalId}`) ?? null,
         list: async (organizationId, page) =>
-          pageAfter(this.#members.group('organization', organizationId).sort(byCreation), page),
+          pageAfter(
+            this.#members.group('organization', organizationId).sort(byCreation),
+            page,
+            owned(this.#members.get(page.after ?? ''), organizationId) ?? undefined,
+            byCreation,
+          ),
       },
       claims: {
         get: async (organizationId, id) => owned(this.#claims.get(id), organizationId),
@@ -219,7 +233,12 @@ export class InMemoryStorage implements StoragePort {
           this.#requests.remove(request.id, this.#undo);
         },
         list: async (organizationId, filter, page) =>
-          pageAfter(this.#requestsOf(organizationId, filter).sort(byCreation), page),
+          pageAfter(
+            this.#requestsOf(organizationId, filter).sort(byCreation),
+            page,
+            this.#cursor(organizationId, page),
+            byCreation,
+          ),
         findByInvoiceId: async (organizationId, invoiceId) =>
           owned(this.#requests.findUnique('invoice', invoiceId), organizationId),
         findOpenForClaim: async (organizationId, claimId) =>
@@ -238,6 +257,8 @@ export class InMemoryStorage implements StoragePort {
               .filter((request) => followUpDue(request, requestedBefore))
               .sort(byCreation),
             page,
+            this.#cursor(organizationId, page),
+            byCreation,
           ),
         findTextsDue: async (organizationId, now, limit) =>
           this.#requests
@@ -317,6 +338,11 @@ export class InMemoryStorage implements StoragePort {
         (filter.claimId === undefined || request.claimId === filter.claimId) &&
         (statuses === null || statuses.has(request.status)),
     );
+  }
+
+  /** The request a page continues after, when it is still stored for this organization. */
+  #cursor(organizationId: string, page: { readonly after?: string | null }) {
+    return owned(this.#requests.get(page.after ?? ''), organizationId) ?? undefined;
   }
 
   /** An update may never move a row to another organization. */

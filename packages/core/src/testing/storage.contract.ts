@@ -274,6 +274,30 @@ export function describeStorageContract(
         expect(page2.map((request) => request.id)).toEqual(['req_a3']);
       });
 
+      test('pages go on after a row outside the filter; after a row gone, from the start', async () => {
+        const sentAfterDraft = await value((tx) =>
+          tx.requests.list(ORG_A, { statuses: ['sent'] }, { limit: 10, after: 'req_a1' }),
+        );
+        const draftsAfterSent = await value((tx) =>
+          tx.requests.list(ORG_A, { statuses: ['draft'] }, { limit: 10, after: 'req_a3' }),
+        );
+        const afterGone = await value((tx) =>
+          tx.requests.list(ORG_A, {}, { limit: 10, after: 'req_gone' }),
+        );
+        const afterOtherOrganization = await value((tx) =>
+          tx.requests.list(ORG_A, {}, { limit: 10, after: 'req_b1' }),
+        );
+
+        expect(sentAfterDraft.map((request) => request.id)).toEqual(['req_a3']);
+        expect(draftsAfterSent).toEqual([]);
+        expect(afterGone.map((request) => request.id)).toEqual(['req_a1', 'req_a2', 'req_a3']);
+        expect(afterOtherOrganization.map((request) => request.id)).toEqual([
+          'req_a1',
+          'req_a2',
+          'req_a3',
+        ]);
+      });
+
       test('deleted requests are hidden unless asked for; removed ones are gone', async () => {
         const request = await value((tx) => tx.requests.get(ORG_A, asId('req_a3')));
         await value((tx) => tx.requests.update({ ...request!, deletedAt: LATER }));
