@@ -274,7 +274,7 @@ export function describeStorageContract(
         expect(page2.map((request) => request.id)).toEqual(['req_a3']);
       });
 
-      test('pages go on after a row outside the filter; after a row gone, from the start', async () => {
+      test('pages go on after a row outside the filter, start over after one gone', async () => {
         const sentAfterDraft = await value((tx) =>
           tx.requests.list(ORG_A, { statuses: ['sent'] }, { limit: 10, after: 'req_a1' }),
         );
