@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { userInfo } from 'node:os';
 import type { PGliteInterface, Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import { type LoggerPort, StorageError } from '@memberpay/core';
 import pg from 'pg';
@@ -80,7 +81,7 @@ export function openDatabase(options: ConnectionOptions, logger: LoggerPort): Sq
   }
 
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: withDefaultUser(options.connectionString),
     max: options.poolSize ?? 10,
   });
   // An idle connection that breaks emits an error; without a listener Node would crash.
@@ -341,4 +342,29 @@ async function control<T>(statement: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw toStorageError(error, 'transaction');
   }
+}
+
+/**
+ * A URL that names no user gets the operating system's user name, as libpq (psql) does.
+ * node-postgres falls back to the USER variable only, which containers and cron often lack,
+ * and then fails with "no PostgreSQL user name specified".
+ */
+export function withDefaultUser(connectionString: string): string {
+  if (process.env.PGUSER || process.env.USER) {
+    return connectionString;
+  }
+
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return connectionString;
+  }
+
+  if (url.username) {
+    return connectionString;
+  }
+
+  url.username = userInfo().username;
+  return url.toString();
 }
