@@ -148,18 +148,45 @@ function is(status: string, codes: readonly string[]): boolean {
   return codes.includes(status);
 }
 
-/** Identifies a claim payment: payer, trace number, CLP01, CLP07 and CLP02. */
+/** What identifies a remittance: its source, payer and trace number. */
+export type RemittanceIdentity = Pick<RemittanceInput, 'source' | 'payerId' | 'traceNumber'>;
+
+/** Marks the keys of paper remittances, which electronic ones never carry. */
+const PAPER = 'paper|';
+
+/**
+ * Identifies a claim payment: payer, trace number, CLP01, CLP07 and CLP02. A paper EOB keyed
+ * in by staff gets keys of its own (`paper|...`), so that it never stands for the 835 of the
+ * same payment, which alone drives automation. Electronic keys keep the format they are
+ * stored under.
+ */
 export function claimPaymentKey(
-  remittance: RemittanceInput,
+  remittance: RemittanceIdentity,
   claimPayment: ClaimPaymentInput,
 ): string {
-  return [
+  const key = [
     remittance.payerId,
     remittance.traceNumber,
     claimPayment.patientControlNumber,
     claimPayment.payerClaimControlNumber ?? '',
     claimPayment.statusCode,
   ].join('|');
+  return remittance.source === 'paper' ? `${PAPER}${key}` : key;
+}
+
+/**
+ * The trace number a remittance is stored and found under. Storage keeps one remittance per
+ * payer and trace number, whatever the source, so a paper EOB's record lives under its own
+ * trace (`paper|<trace>`) and the 835 of the same payment gets a record of its own.
+ *
+ * TODO(#6): the source belongs in the storage's uniqueness rule (port, both adapters and a
+ * migration that strips the prefix), and paper claim payments recorded before keys carried
+ * `paper|` still stand for their 835.
+ */
+export function storedTraceNumber(remittance: RemittanceIdentity): string {
+  return remittance.source === 'paper'
+    ? `${PAPER}${remittance.traceNumber}`
+    : remittance.traceNumber;
 }
 
 /**

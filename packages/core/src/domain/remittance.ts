@@ -9,7 +9,7 @@ import type {
 /**
  * A remittance as core accepts it: plain data with integer cents, so that any parser can
  * produce it (`@memberpay/era-835` maps its parsed 835 to this shape). Core validates it on
- * the way in.
+ * the way in: unknown fields are refused, dates must be calendar dates.
  */
 export interface RemittanceInput {
   /**
@@ -33,6 +33,7 @@ export interface ClaimPaymentInput {
   readonly patientControlNumber: string;
   /** CLP02: claim status code (1, 2, 3, 4, 19, 20, 21, 22, 23, 25 ...). */
   readonly statusCode: string;
+  /** CLP03 and CLP04; negative only on a reversal (CLP02 22). */
   readonly chargeCents: number;
   readonly paidCents: number;
   /** CLP07: the payer's claim control number, when present. */
@@ -50,7 +51,8 @@ export interface ClaimPaymentInput {
 /**
  * What the payer says the member owes. `declaredCents` is CLP05 (null when absent);
  * `adjustmentCents` is the sum of group PR adjustments at claim and line level, broken down
- * by reason.
+ * by reason. Outside a reversal both totals are zero or more; a reason's share may be
+ * negative (a secondary payer taking off what the primary counted).
  */
 export interface PatientResponsibilityInput {
   readonly declaredCents: number | null;
@@ -61,7 +63,10 @@ export interface PatientResponsibilityInput {
   readonly otherCents: number;
 }
 
-/** A remittance the organization received, stored once per payer and trace number. */
+/**
+ * A remittance the organization received, stored once per payer and trace number. A paper
+ * EOB's trace number is stored as `paper|<trace>`, apart from the 835 of the same payment.
+ */
 export interface RemittanceRecord {
   readonly id: RemittanceId;
   readonly organizationId: OrganizationId;
@@ -88,12 +93,16 @@ export interface ClaimPaymentRecord {
   readonly id: ClaimPaymentId;
   readonly organizationId: OrganizationId;
   readonly remittanceId: RemittanceId;
-  /** Payer id, trace number, CLP01, CLP07 and CLP02: the same key never applies twice. */
+  /**
+   * Payer id, trace number, CLP01, CLP07 and CLP02, prefixed `paper|` for a paper EOB: the
+   * same key never applies twice.
+   */
   readonly key: string;
   readonly claimId: ClaimId | null;
   readonly requestId: PaymentRequestId | null;
   readonly patientControlNumber: string;
   readonly statusCode: string;
+  /** CLP03 and CLP04; negative only on a reversal (CLP02 22). */
   readonly chargeCents: number;
   readonly paidCents: number;
   readonly patientResponsibilityCents: number | null;

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
-import { add, type Money, money, subtract, zero } from '../domain/money';
+import { add, isCurrency, type Money, money, subtract, zero } from '../domain/money';
 import type { PayoutAccountFacts } from '../domain/organization';
 import {
   GatewayError,
@@ -12,6 +12,7 @@ import {
   type PaymentGatewayPort,
   WebhookError,
 } from '../ports/payment-gateway.port';
+import { checkGatewayEvent } from '../use-cases/gateway-events';
 
 type Method = Exclude<keyof PaymentGatewayPort, 'verifyWebhook'>;
 
@@ -430,7 +431,23 @@ export class FakePaymentGateway implements PaymentGatewayPort {
       );
     }
 
-    return okAsync(revive(JSON.parse(body) as GatewayEvent));
+    let parsed: unknown;
+    try {
+      parsed = revive(body);
+    } catch (cause) {
+      return errAsync(new WebhookError('malformed', 'The webhook body is not JSON', cause));
+    }
+
+    const event = checkGatewayEvent(parsed);
+    return event.isOk()
+      ? okAsync(event.value)
+      : errAsync(
+          new WebhookError(
+            'malformed',
+            `The webhook body is not an event: ${event.error.message}`,
+            event.error,
+          ),
+        );
   }
 
   #call<T>(method: Method, key: string | null, work: () => T): ResultAsync<T, GatewayError> {
@@ -555,9 +572,13 @@ function invalid(message: string, code: string | null = null): never {
   throw new GatewayError('invalid_request', message, { code, statusCode: 400 });
 }
 
-/** Turns the JSON of an event back into one: dates and money come back as what they were. */
-function revive(event: GatewayEvent): GatewayEvent {
-  return JSON.parse(JSON.stringify(event), (key, value) => {
+/**
+ * Parses the JSON of an event: dates and money come back as what they were. Whether it is an
+ * event at all is for the caller to check; money that is not money stays as it was, for that
+ * check to name.
+ */
+function revive(body: string): unknown {
+  return JSON.parse(body, (key, value) => {
     if (
       typeof value === 'string' &&
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) &&
@@ -566,10 +587,16 @@ function revive(event: GatewayEvent): GatewayEvent {
       return new Date(value);
     }
 
-    if (value && typeof value === 'object' && 'minor' in value && 'currency' in value) {
+    const isMoney =
+      value &&
+      typeof value === 'object' &&
+      Number.isSafeInteger(value.minor) &&
+      typeof value.currency === 'string' &&
+      isCurrency(value.currency);
+    if (isMoney) {
       return money(value.minor, value.currency);
     }
 
     return value;
-  }) as GatewayEvent;
+  });
 }

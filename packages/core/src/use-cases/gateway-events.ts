@@ -1,18 +1,23 @@
-import { err, ok, type Result, ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, type Result, ResultAsync } from 'neverthrow';
+import { z } from 'zod';
 import type { Actor } from '../domain/audit';
 import { DomainError } from '../domain/errors';
 import { asId, type OrganizationId } from '../domain/ids';
+import { isCurrency } from '../domain/money';
 import type { Organization } from '../domain/organization';
 import type { PaymentRequest, PaymentRequestStatus } from '../domain/payment-request';
 import { auditEntry, canMove, transition } from '../domain/status-machine';
 import {
   type GatewayEvent,
   type GatewayInvoice,
+  type GatewayInvoiceStatus,
+  type GatewayRefundStatus,
+  type InvoiceEventType,
   WebhookError,
 } from '../ports/payment-gateway.port';
 import type { UnitOfWork } from '../ports/storage.port';
 import { cancelLoaded, discardUnpaidInvoice } from './cancel-and-refund';
-import { announce, type Context, transitionContext } from './context';
+import { announce, type Context, transitionContext, validate } from './context';
 import { applyInvoice, findRequestForInvoice } from './invoice-state';
 import { applyPayoutAccountFacts, gatewayFailure } from './organizations';
 import {
@@ -45,6 +50,11 @@ export function handleWebhook(
   context: Context,
   input: { readonly rawBody: string | Uint8Array; readonly signature: string },
 ): ResultAsync<WebhookOutcome, DomainError> {
+  const refused = webhookInputProblem(input);
+  if (refused) {
+    return errAsync(refused);
+  }
+
   return context.gateway
     .verifyWebhook(input)
     .mapErr((error) =>
@@ -52,11 +62,63 @@ export function handleWebhook(
         ? new DomainError('WEBHOOK.INVALID', error.message, { kind: error.kind }, error)
         : gatewayFailure(error),
     )
-    .andThen((event) => applyGatewayEvent(context, event));
+    .andThen((event) =>
+      checkGatewayEvent(event).mapErr(
+        (problem) =>
+          new DomainError(
+            'WEBHOOK.INVALID',
+            `The gateway verified the webhook but its event is malformed: ${problem.message}`,
+            { kind: 'malformed', fields: problem.details.fields },
+          ),
+      ),
+    )
+    .andThen((event) => applyVerifiedEvent(context, event));
 }
 
-/** Applies a verified event once; applying it again, or in another order, changes nothing more. */
+/** Hosts call `handle` from untyped request handlers: a missing part is an answer, not a crash. */
+function webhookInputProblem(input: unknown): DomainError | null {
+  if (typeof input !== 'object' || input === null) {
+    return new DomainError(
+      'WEBHOOK.INVALID',
+      'Pass the webhook as { rawBody, signature }: the raw request body exactly as received ' +
+        'and the signature header',
+      { kind: 'raw_body_required' },
+    );
+  }
+
+  const { signature } = input as { signature?: unknown };
+  if (typeof signature !== 'string') {
+    return new DomainError(
+      'WEBHOOK.INVALID',
+      `signature: must be the signature header as a string, got ${kindOf(signature)}`,
+      { kind: 'signature_invalid' },
+    );
+  }
+
+  return null;
+}
+
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
+ * Applies a verified event once; applying it again, or in another order, changes nothing more.
+ * An event without what core reads of it is refused with `INPUT.INVALID`, naming the field.
+ */
 export function applyGatewayEvent(
+  context: Context,
+  event: GatewayEvent,
+): ResultAsync<WebhookOutcome, DomainError> {
+  const checked = checkGatewayEvent(event);
+  if (checked.isErr()) {
+    return errAsync(checked.error);
+  }
+
+  return applyVerifiedEvent(context, checked.value);
+}
+
+function applyVerifiedEvent(
   context: Context,
   event: GatewayEvent,
 ): ResultAsync<WebhookOutcome, DomainError> {
@@ -71,6 +133,110 @@ export function applyGatewayEvent(
         ? ResultAsync.fromSafePromise(Promise.resolve(outcome(event, 'duplicate', null)))
         : new ResultAsync(withConflictRetries(context, () => applyOnce(context, event))),
     );
+}
+
+const INVOICE_EVENT_TYPES: Record<InvoiceEventType, true> = {
+  'invoice.sent': true,
+  'invoice.paid': true,
+  'invoice.payment_failed': true,
+  'invoice.payment_processing': true,
+  'invoice.partially_paid': true,
+  'invoice.voided': true,
+  'invoice.uncollectible': true,
+  'invoice.updated': true,
+};
+
+const INVOICE_STATUSES: Record<GatewayInvoiceStatus, true> = {
+  draft: true,
+  open: true,
+  paid: true,
+  void: true,
+  uncollectible: true,
+};
+
+const REFUND_STATUSES: Record<GatewayRefundStatus, true> = {
+  pending: true,
+  requires_action: true,
+  succeeded: true,
+  failed: true,
+  canceled: true,
+};
+
+const moneySchema = z.object({
+  minor: z.number().int().refine(Number.isSafeInteger, { message: 'must be a safe integer' }),
+  currency: z.string().refine(isCurrency, { message: 'must be a currency the SDK bills in' }),
+});
+
+const tagsSchema = z.object({
+  organizationId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  revision: z.number().int().nullable(),
+});
+
+const invoiceSchema = z.object({
+  id: z.string().min(1),
+  status: z.enum(Object.keys(INVOICE_STATUSES) as [GatewayInvoiceStatus]),
+  customerId: z.string(),
+  payoutAccountId: z.string().nullable(),
+  amountPaid: moneySchema,
+  paymentInFlight: z.boolean(),
+  hostedInvoiceUrl: z.string().nullable(),
+  number: z.string().nullable(),
+  tags: tagsSchema,
+});
+
+/** The envelope every event has; checked first, so that its own problems are named. */
+const envelopeSchema = z.object({ id: z.string().min(1), type: z.string().min(1) });
+
+/**
+ * What core reads of each kind of event. Fields it never reads are not checked, and extra
+ * fields are let through: adapters may carry more than core needs.
+ */
+const eventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.enum(Object.keys(INVOICE_EVENT_TYPES) as [InvoiceEventType]),
+    invoice: invoiceSchema,
+  }),
+  z.object({
+    type: z.literal('refund.updated'),
+    refund: z.object({
+      id: z.string().min(1),
+      status: z.enum(Object.keys(REFUND_STATUSES) as [GatewayRefundStatus]),
+      amount: moneySchema,
+      invoiceId: z.string().nullable(),
+      failureReason: z.string().nullable(),
+      tags: z.object({
+        organizationId: z.string().nullable(),
+        requestId: z.string().nullable(),
+        refundKey: z.string().nullable(),
+      }),
+    }),
+  }),
+  z.object({
+    type: z.enum(['dispute.opened', 'dispute.closed']),
+    dispute: z.object({
+      id: z.string().min(1),
+      invoiceId: z.string().nullable(),
+      tags: tagsSchema,
+      amount: moneySchema,
+      outcome: z.enum(['won', 'lost']).nullable(),
+    }),
+  }),
+  z.object({
+    type: z.literal('payout_account.updated'),
+    account: z.object({ accountId: z.string().min(1) }),
+  }),
+  z.object({ type: z.literal('ignored'), gatewayType: z.string() }),
+]);
+
+/**
+ * Checks that an event has what core reads of it (`INPUT.INVALID` naming what is missing or
+ * wrong), so that a malformed one is refused instead of failing halfway through.
+ */
+export function checkGatewayEvent(event: unknown): Result<GatewayEvent, DomainError> {
+  return validate(envelopeSchema, event, 'gateway event')
+    .andThen(() => validate(eventSchema, event, 'gateway event'))
+    .map(() => event as GatewayEvent);
 }
 
 function outcome(

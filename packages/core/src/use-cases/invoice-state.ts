@@ -129,7 +129,8 @@ export function invoiceChange(
   }
 
   if (to === request.status) {
-    return { to, reason: `payment recorded: ${invoice.amountPaid.minor} paid`, changes: linked };
+    const paid = formatMoney(money(invoice.amountPaid.minor, request.amount.currency));
+    return { to, reason: `payment recorded: ${paid} paid`, changes: linked };
   }
 
   return canMove(request.status, to) ? { to, reason: reasonFor(to), changes: linked } : null;

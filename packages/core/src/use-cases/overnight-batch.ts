@@ -254,9 +254,15 @@ function holdForRequest(
     };
   }
 
+  // Above the largest charge, staff must look (the amount is likely a keying or payer error);
+  // below the smallest, the request waits for an edit or a write-off.
   const chargeable = checkChargeable(request.amount);
   if (chargeable.isErr()) {
-    return { code: 'below_minimum_charge', message: chargeable.error.message };
+    const code =
+      chargeable.error.code === 'MONEY.ABOVE_MAXIMUM_CHARGE'
+        ? 'needs_review'
+        : 'below_minimum_charge';
+    return { code, message: chargeable.error.message };
   }
 
   return null;

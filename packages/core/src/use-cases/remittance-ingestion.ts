@@ -4,6 +4,7 @@ import type { Actor } from '../domain/audit';
 import type { Claim } from '../domain/claim';
 import { DomainError } from '../domain/errors';
 import { asId, type OrganizationId } from '../domain/ids';
+import { isLocalDate } from '../domain/local-date';
 import { type Currency, checkChargeable, money } from '../domain/money';
 import type { Organization } from '../domain/organization';
 import type { HoldCode, PaymentRequest } from '../domain/payment-request';
@@ -20,6 +21,7 @@ import {
   correctedReversals,
   decide,
   patientResponsibility,
+  storedTraceNumber,
 } from '../domain/remittance-rules';
 import { type RestateAction, restate } from '../domain/restatement';
 import { auditEntry } from '../domain/status-machine';
@@ -32,35 +34,78 @@ import { refundRequest, withConflictRetries } from './refunds';
 
 const cents = z.number().int().refine(Number.isSafeInteger, { message: 'must be a safe integer' });
 
-const claimPaymentSchema = z.object({
-  patientControlNumber: z.string().trim().min(1).max(38),
-  statusCode: z.string().trim().min(1).max(2),
-  chargeCents: cents,
-  paidCents: cents,
-  payerClaimControlNumber: z.string().max(50).nullable(),
-  patientResponsibility: z.object({
-    declaredCents: cents.nullable(),
-    adjustmentCents: cents,
-    deductibleCents: cents,
-    coinsuranceCents: cents,
-    copayCents: cents,
-    otherCents: cents,
-  }),
-  memberIdentifier: z.string().nullable(),
-  patientName: z.object({ first: z.string().nullable(), last: z.string().nullable() }).nullable(),
-  serviceDate: z.string().nullable(),
-  warnings: z.array(z.string()),
+const localDate = z.string().refine(isLocalDate, {
+  message: 'must be a calendar date written YYYY-MM-DD',
 });
 
-const remittanceSchema = z.object({
+const claimPaymentSchema = z
+  .strictObject({
+    patientControlNumber: z.string().trim().min(1).max(38),
+    statusCode: z.string().trim().min(1).max(2),
+    chargeCents: cents,
+    paidCents: cents,
+    payerClaimControlNumber: z.string().max(50).nullable(),
+    patientResponsibility: z.strictObject({
+      declaredCents: cents.nullable(),
+      adjustmentCents: cents,
+      deductibleCents: cents,
+      coinsuranceCents: cents,
+      copayCents: cents,
+      otherCents: cents,
+    }),
+    memberIdentifier: z.string().nullable(),
+    patientName: z
+      .strictObject({ first: z.string().nullable(), last: z.string().nullable() })
+      .nullable(),
+    serviceDate: localDate.nullable(),
+    warnings: z.array(z.string()),
+  })
+  .superRefine((claimPayment, context) => {
+    // A payer takes money back only by reversing the claim: a negative total anywhere else is
+    // a mapping or keying error, and billing from it would put a negative bill on the claim.
+    // The itemized amounts by reason may be negative (a secondary payer's CARC 23 takes off
+    // what the primary already counted); only their sum has to be positive.
+    const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+    const noneNegative =
+      claimPayment.chargeCents >= 0 &&
+      claimPayment.paidCents >= 0 &&
+      (declaredCents ?? 0) >= 0 &&
+      adjustmentCents >= 0;
+    if (noneNegative || CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22')) {
+      return;
+    }
+
+    const totals: Array<[string[], number | null]> = [
+      [['chargeCents'], claimPayment.chargeCents],
+      [['paidCents'], claimPayment.paidCents],
+      [['patientResponsibility', 'declaredCents'], declaredCents],
+      [['patientResponsibility', 'adjustmentCents'], adjustmentCents],
+    ];
+    for (const [path, value] of totals) {
+      if (value !== null && value < 0) {
+        context.addIssue({
+          code: 'custom',
+          path,
+          message:
+            `must not be negative on a claim payment with status ${claimPayment.statusCode} ` +
+            '(only a reversal, status 22, takes money back)',
+        });
+      }
+    }
+  });
+
+const remittanceSchema = z.strictObject({
   source: z.enum(['electronic', 'paper']),
   payerId: z.string().trim().min(1).max(80),
   payerName: z.string().nullable(),
   traceNumber: z.string().trim().min(1).max(80),
-  paymentDate: z.string().nullable(),
+  paymentDate: localDate.nullable(),
   currency: z.literal('usd'),
   claimPayments: z.array(z.unknown()),
 });
+
+/** The remittance's header as validated (trimmed); its claim payments are checked one by one. */
+type RemittanceHeader = z.output<typeof remittanceSchema>;
 
 export interface IngestOptions {
   /** Work out what would happen and report it, writing nothing and calling no gateway. */
@@ -136,7 +181,7 @@ type Plan =
 interface Ingestion {
   readonly context: Context;
   readonly organization: Organization;
-  readonly remittance: RemittanceInput;
+  readonly remittance: RemittanceHeader;
   readonly record: RemittanceRecord;
   readonly report: IngestReport;
   readonly dryRun: boolean;
@@ -171,13 +216,13 @@ export function ingestRemittance(
     return errAsync(header.error);
   }
 
-  return new ResultAsync(ingestNow(context, organizationId, input, options.dryRun ?? false));
+  return new ResultAsync(ingestNow(context, organizationId, header.value, options.dryRun ?? false));
 }
 
 async function ingestNow(
   context: Context,
   organizationId: OrganizationId,
-  remittance: RemittanceInput,
+  remittance: RemittanceHeader,
   dryRun: boolean,
 ): Promise<Result<IngestReport, DomainError>> {
   const opened = await openRemittance(context, organizationId, remittance, dryRun);
@@ -246,11 +291,14 @@ async function ingestNow(
   return ok(ingestion.report);
 }
 
-/** The remittance's record: one per organization, payer and trace number. */
+/**
+ * The remittance's record: one per organization, payer and trace number, a paper EOB's apart
+ * from the 835's.
+ */
 async function openRemittance(
   context: Context,
   organizationId: OrganizationId,
-  remittance: RemittanceInput,
+  remittance: RemittanceHeader,
   dryRun: boolean,
 ): Promise<Result<{ organization: Organization; record: RemittanceRecord }, DomainError>> {
   const opened = await context.storage.transaction(async (tx) => {
@@ -270,10 +318,11 @@ async function openRemittance(
       );
     }
 
+    const traceNumber = storedTraceNumber(remittance);
     const existing = await tx.remittances.findByTrace(
       organizationId,
       remittance.payerId,
-      remittance.traceNumber,
+      traceNumber,
     );
     const record: RemittanceRecord = existing ?? {
       id: asId(context.ids.next('rem')),
@@ -281,7 +330,7 @@ async function openRemittance(
       source: remittance.source,
       payerId: remittance.payerId,
       payerName: remittance.payerName,
-      traceNumber: remittance.traceNumber,
+      traceNumber,
       paymentDate: remittance.paymentDate,
       receivedAt: context.clock.now(),
     };
@@ -471,10 +520,12 @@ async function plan(
     (request) => request.source.kind === 'remittance',
   );
   const owedMinor = decision.action === 'withdraw' ? 0 : decision.amountMinor;
-  const hold =
+  const limit =
     decision.action === 'withdraw'
       ? null
-      : (decision.hold ?? minimumHold(owedMinor, ingestion.organization.settings.currency));
+      : chargeLimit(owedMinor, ingestion.organization.settings.currency);
+  const hold = decision.action === 'withdraw' ? null : (decision.hold ?? limit?.hold ?? null);
+  const why = limit?.reason ? `${decision.reason}; ${limit.reason}` : decision.reason;
 
   if (billed.length === 0 && owedMinor === 0) {
     const reason =
@@ -490,7 +541,7 @@ async function plan(
       kind: 'review',
       claim,
       request: restated.request,
-      reason: `${decision.reason}; ${restated.reason}`,
+      reason: `${why}; ${restated.reason}`,
     };
   }
 
@@ -503,13 +554,27 @@ async function plan(
     };
   }
 
-  return { kind: 'restate', claim, actions: restated.actions, reason: decision.reason };
+  return { kind: 'restate', claim, actions: restated.actions, reason: why };
 }
 
-function minimumHold(amountMinor: number, currency: Currency): HoldCode | null {
-  return amountMinor > 0 && checkChargeable(money(amountMinor, currency)).isErr()
-    ? 'below_minimum_charge'
-    : null;
+/**
+ * How an owed amount Stripe cannot charge in one invoice is held, when the decision holds it
+ * for nothing else. Below the minimum it waits as `below_minimum_charge`, which staff clear
+ * by changing the amount; above the maximum the payer's numbers themselves are in doubt, so
+ * staff review them (`needs_review`), told why in the reason.
+ */
+function chargeLimit(
+  amountMinor: number,
+  currency: Currency,
+): { readonly hold: HoldCode; readonly reason: string | null } | null {
+  const chargeable = amountMinor > 0 ? checkChargeable(money(amountMinor, currency)) : null;
+  if (!chargeable || chargeable.isOk()) {
+    return null;
+  }
+
+  return chargeable.error.code === 'MONEY.ABOVE_MAXIMUM_CHARGE'
+    ? { hold: 'needs_review', reason: chargeable.error.message }
+    : { hold: 'below_minimum_charge', reason: null };
 }
 
 /** Writes a plan that needs no gateway call; returns the request it created or changed. */
