@@ -553,6 +553,18 @@ export function describePaymentGatewayContract(
         expect(fresh.isOk()).toBe(true);
       });
 
+      // An empty body is refused too, as unsigned or malformed depending on the gateway.
+      test.each(['hello', '{}', '[]', 'null'])(
+        'refuses %j, correctly signed but no event, as malformed',
+        async (rawBody) => {
+          const error = await failure(
+            gateway.verifyWebhook({ rawBody, signature: harness.sign(rawBody, harness.now()) }),
+          );
+
+          expect(error.kind).toBe('malformed');
+        },
+      );
+
       test('refuses a missing signature', async () => {
         const webhook = await aWebhook();
 
