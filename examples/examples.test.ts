@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createMemberPayments,
+  DomainError,
   type MemberPayments,
   type OrganizationSettings,
   type PaymentRequest,
@@ -13,14 +14,26 @@ import { ManualClock } from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { StripePaymentGateway } from '@memberpay/stripe-adapter';
 import { type StripeSimulator, startStripeSimulator } from '@memberpay/stripe-adapter/simulator';
+import { err } from 'neverthrow';
+import { check } from 'proper-lockfile';
 import { describe, expect, test } from 'vitest';
 import { planIngestion } from './ingest-835/plan';
 import { runScheduledTick } from './scheduler/tick';
+import { openEmbeddedStorage } from './shared/environment';
+import { describeFailure } from './shared/failure';
 import { startWebhookEndpoint } from './shared/webhook-endpoint';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sample = fileURLToPath(new URL('./demo/sample-835.txt', import.meta.url));
 const corpus = join(root, '..', 'shared', 'corpus', 'era835');
+
+function runExample(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(
+    process.execPath,
+    ['--conditions=@memberpay/source', '--import', 'tsx', script, ...args],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } },
+  );
+}
 
 async function simulatorGateway(clock?: ManualClock) {
   const sim = await startStripeSimulator({ port: 0, ...(clock ? { clock } : {}) });
@@ -77,16 +90,16 @@ describe('examples', () => {
     const folder = mkdtempSync(join(tmpdir(), 'memberpay-demo-'));
     try {
       const runs = [1, 2].map(() =>
-        spawnSync(
-          process.execPath,
-          ['--conditions=@memberpay/source', '--import', 'tsx', 'examples/demo/main.ts'],
-          { cwd: root, encoding: 'utf8', env: { ...process.env, MEMBERPAY_DATA_DIR: folder } },
-        ),
+        runExample('examples/demo/main.ts', [], { MEMBERPAY_DATA_DIR: folder, PORT: '' }),
       );
 
       for (const run of runs) {
         expect(run.stderr).toBe('');
         expect(run.status).toBe(0);
+        expect(run.stdout).toContain('   9 claim payments read; 6 requests created as drafts.');
+        expect(run.stdout).toContain(
+          'Stripe sent invoice.sent for 6 invoices: verified and applied.',
+        );
         expect(run.stdout).toContain('Stripe confirmed the refund (refund.updated): refunded.');
         expect(run.stdout).toMatch(
           /Omar Hall +RFC-20002 +2024-01-09 +\$40\.00 +draft \(no_delivery_channel\)/,
@@ -170,6 +183,85 @@ describe('examples', () => {
     } finally {
       await endpoint.close();
       await sim.close();
+    }
+  });
+
+  test('a data folder open once is refused to a second opener, in one line', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'memberpay-lock-'));
+    try {
+      const first = await openEmbeddedStorage(folder);
+      const second = openEmbeddedStorage(folder);
+      await expect(second).rejects.toThrow(
+        `${folder} is in use by another process (embedded PGlite allows one at a time): ` +
+          'stop that process, or set DATABASE_URL to a PostgreSQL server',
+      );
+
+      await first.close();
+      expect(await check(folder)).toBe(false);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('an example that fails says why in one line and exits 1', () => {
+    const run = runExample('examples/ingest-835/main.ts', ['no-such-file.835']);
+
+    expect(run.stderr).toBe("error: ENOENT: no such file or directory, open 'no-such-file.835'\n");
+    expect(run.status).toBe(1);
+  });
+
+  test('a failure is told as its code, its message and what caused it', () => {
+    const cause = Object.assign(new Error('connection lost'), {
+      detail: new Error('getaddrinfo ENOTFOUND api.stripe.com'),
+    });
+    const error = new DomainError(
+      'GATEWAY.FAILED',
+      'The gateway failed: connection lost',
+      {},
+      cause,
+    );
+    let thrown: unknown;
+    try {
+      err(error)._unsafeUnwrap();
+    } catch (caught) {
+      thrown = caught;
+    }
+
+    expect(describeFailure(error)).toBe(
+      'GATEWAY.FAILED: The gateway failed: connection lost (getaddrinfo ENOTFOUND api.stripe.com)',
+    );
+    expect(describeFailure(thrown)).toBe(describeFailure(error));
+  });
+
+  test('the webhook endpoint names a busy port, and logs each delivery it refuses', async () => {
+    const lines: string[] = [];
+    const first = await startWebhookEndpoint({ log: (line) => lines.push(line) });
+    const port = Number(new URL(first.url).port);
+    try {
+      await expect(startWebhookEndpoint({ port })).rejects.toThrow(
+        `Port ${port} on 127.0.0.1 is already in use`,
+      );
+
+      first.serve(
+        createMemberPayments({
+          storage: new InMemoryStorage(),
+          gateway: new StripePaymentGateway({ secretKey: 'sk_test_x', webhookSecrets: [] }),
+        }),
+      );
+      const response = await fetch(first.url, {
+        method: 'POST',
+        headers: { 'stripe-signature': 't=1,v1=00' },
+        body: '{}',
+      });
+
+      expect(response.status).toBe(400);
+      expect(lines).toEqual([
+        'webhook delivery refused (400): No webhook signing secret is configured; ' +
+          'check STRIPE_WEBHOOK_SECRET',
+      ]);
+      expect(first.refusedCount).toBe(1);
+    } finally {
+      await first.close();
     }
   });
 });

@@ -3,7 +3,12 @@
  *
  * Runs on embedded defaults: the local Stripe simulator and an embedded PostgreSQL (PGlite) in
  * `.memberpay/demo-db`. `DATABASE_URL` switches to a PostgreSQL server; `STRIPE_SECRET_KEY`
- * (test mode) with `STRIPE_WEBHOOK_SECRET` switches to real Stripe with the same code.
+ * (test mode) with `STRIPE_WEBHOOK_SECRET` switches to real Stripe with the same code, and
+ * `STRIPE_API_BASE` to a simulator started apart.
+ *
+ * The webhook endpoint listens on `PORT`: by default any free port with the simulator inside
+ * this process, 4242 with a Stripe outside it, which must forward its webhooks to the URL the
+ * demo prints. Steps that depend on webhooks wait for them, and say so when none arrive.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -21,9 +26,18 @@ import {
 import { type Era835Document, parse835 } from '@memberpay/era-835';
 import { toRemittanceInput } from '@memberpay/era-835/memberpay';
 import { SingleBar } from 'cli-progress';
-import { type OpenedStripe, openStorage, openStripe } from '../shared/environment';
+import {
+  missingSecretWarning,
+  type OpenedStripe,
+  openStorage,
+  openStripe,
+  stripeIsExternal,
+  webhookPort,
+} from '../shared/environment';
+import { exitOnFailure } from '../shared/failure';
 import { createMatchingRecords } from '../shared/members-from-835';
 import { startWebhookEndpoint } from '../shared/webhook-endpoint';
+import { count } from '../shared/words';
 import { submitForm } from './browser';
 
 const SAMPLE = fileURLToPath(new URL('./sample-835.txt', import.meta.url));
@@ -31,11 +45,18 @@ const file = process.argv[2] ?? SAMPLE;
 const say = (line = '') => console.log(line);
 const step = (number: number, title: string) => say(`\n${number}. ${title}`);
 
+exitOnFailure();
 // Read the file before anything starts: a path that is not an 835 fails here, at once.
 const document = readDocument(file);
 const started = performance.now();
-const endpoint = await startWebhookEndpoint();
+// A Stripe outside this process is told where to deliver before the demo starts: a known port.
+const endpoint = await startWebhookEndpoint({ port: webhookPort(stripeIsExternal() ? 4242 : 0) });
 const stripe = await openStripe(endpoint.url);
+const warning = missingSecretWarning(stripe);
+if (warning) {
+  console.warn(warning);
+}
+
 const database = await openStorage(process.env.MEMBERPAY_DATA_DIR ?? '.memberpay/demo-db');
 const payments = createMemberPayments({ storage: database.storage, gateway: stripe.gateway });
 endpoint.serve(payments);
@@ -45,6 +66,9 @@ try {
   say(`  storage   ${database.where}`);
   say(`  payments  ${stripe.where}`);
   say(`  webhooks  ${endpoint.url} (raw body, signature verified)`);
+  if (!stripe.simulator) {
+    say('            forward Stripe’s webhooks there, the account’s and the Connect ones');
+  }
   await runDemo(payments, stripe);
   say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 } finally {
@@ -55,6 +79,8 @@ try {
 
 async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void> {
   const organizationId = asId<'Organization'>(`org_demo_${Date.now().toString(36)}`);
+  // On Stripe's own pages a person onboards and pays: give them time.
+  const personMs = gateway.simulatedPages ? 30_000 : 600_000;
 
   step(1, 'An organization connects its payout account');
   await sdk.organizations.create({
@@ -70,19 +96,32 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     })
   )._unsafeUnwrap();
   say(`   Created payout account ${link.accountId} (Express dashboard); onboarding link issued.`);
-  if (gateway.simulator) {
+  const receivedBefore = endpoint.received.length;
+  if (gateway.simulatedPages) {
     await submitForm(link.url, { business_name: 'Riverside Family Clinic' });
     say('   Opened the onboarding page and submitted it, as the clinic owner would.');
   } else {
     say(`   Open this link to finish onboarding in Stripe test mode:\n   ${link.url}`);
   }
-  const active = await waitFor('the payout account to become active', async () => {
-    const organization = (await sdk.organizations.get(organizationId))._unsafeUnwrap();
-    if (!gateway.simulator && organization.payoutAccount.state !== 'active') {
-      await sdk.organizations.refreshPayoutAccount(organizationId);
-    }
-    return organization.payoutAccount.state === 'active' ? organization : null;
-  });
+  const active = await waitFor(
+    'the payout account to become active',
+    async () => {
+      const organization = (await sdk.organizations.get(organizationId))._unsafeUnwrap();
+      if (!gateway.simulator && organization.payoutAccount.state !== 'active') {
+        await sdk.organizations.refreshPayoutAccount(organizationId);
+      }
+      return organization.payoutAccount.state === 'active' ? organization : null;
+    },
+    personMs,
+  );
+  // Outside the simulator the account may be read active before its webhook arrives.
+  await waitFor('Stripe’s account.updated webhook', async () =>
+    endpoint.received
+      .slice(receivedBefore)
+      .some((event) => event.type === 'payout_account.updated' && event.status !== 'unknown')
+      ? true
+      : null,
+  );
   say(
     `   Stripe sent account.updated: payout account ${active.payoutAccount.state} ` +
       `(charges ${active.payoutAccount.chargesEnabled ? 'enabled' : 'disabled'}, ` +
@@ -103,15 +142,15 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   for (const remittance of remittances) {
     say(
       `   ${remittance.payerName ?? remittance.payerId}, trace ${remittance.traceNumber}: ` +
-        `${remittance.claimPayments.length} claim payments`,
+        `${count(remittance.claimPayments.length, 'claim payment')}`,
     );
   }
   const records = await createMatchingRecords(sdk, organizationId, remittances, {
     withoutEmail: file === SAMPLE ? new Set(['Omar Hall']) : new Set(),
   });
   say(
-    `   The clinic's system already has ${records.members} members ` +
-      `and ${records.claims} claims for them.`,
+    `   The clinic's system already has ${count(records.members, 'member')} ` +
+      `and ${count(records.claims, 'claim')} for them.`,
   );
   let created = 0;
   for (const remittance of remittances) {
@@ -131,7 +170,10 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
       say(`   ? ${item.patientControlNumber}: no matching claim`);
     }
   }
-  say(`   ${claimCount} claim payments read; ${created} requests created as drafts.`);
+  say(
+    `   ${count(claimCount, 'claim payment')} read; ` +
+      `${count(created, 'request')} created as drafts.`,
+  );
 
   step(4, 'Staff create a request by hand, from a member’s claim');
   const someone =
@@ -185,7 +227,7 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   bar.stop();
   say(
     `   sent ${batch.sent}, held ${batch.heldCount}, failed ${batch.failedCount}; ` +
-      `${batch.gatewayCalls} gateway calls.`,
+      `${count(batch.gatewayCalls, 'gateway call')}.`,
   );
   for (const held of batch.held) {
     say(`   held ${await label(sdk, organizationId, held.requestId)}: ${held.message}`);
@@ -194,19 +236,30 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   step(6, 'Stripe’s webhooks reach the clinic’s endpoint');
   await settle(gateway);
   const sent = (await sdk.requests.list(organizationId, { statuses: ['sent'] }))._unsafeUnwrap();
-  say(`   invoice.finalized and invoice.sent for ${sent.length} invoices, verified and applied.`);
+  const invoices = count(sent.length, 'invoice');
+  if (sent.length === 0) {
+    say('   No invoice went out, so there is nothing to hear from Stripe yet.');
+  } else {
+    await waitFor(`Stripe’s invoice.sent webhooks for ${invoices}`, async () => {
+      const announced = new Set(
+        endpoint.received.filter((event) => event.type === 'invoice.sent').map((e) => e.requestId),
+      );
+      return sent.every((request) => announced.has(request.id)) ? true : null;
+    });
+    say(`   Stripe sent invoice.sent for ${invoices}: verified and applied.`);
+  }
 
   step(7, 'Members pay on the invoice page; staff cancel two requests');
   const [byCard, byBank, unpaid] = sent;
   if (sent.length < 3) {
-    say(`   (${sent.length} invoices went out; the demo needs three to show everything here.)`);
+    say(`   (${invoices} went out; the demo needs three to show everything here.)`);
   }
 
   if (byCard) {
-    await pay(sdk, gateway, organizationId, byCard, 'card');
+    await pay(sdk, gateway, organizationId, byCard, 'card', personMs);
   }
   if (byBank) {
-    await pay(sdk, gateway, organizationId, byBank, 'us_bank_account');
+    await pay(sdk, gateway, organizationId, byBank, 'us_bank_account', personMs);
   }
   if (unpaid) {
     const canceled = (
@@ -224,8 +277,12 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
       `   Staff cancel ${await label(sdk, organizationId, byCard.id)}, paid: ` +
         `refund asked of Stripe, ${refunding.status}.`,
     );
-    const refunded = await waitForStatus(sdk, organizationId, byCard.id, ['refunded']);
-    say(`   Stripe confirmed the refund (refund.updated): ${refunded.status}.`);
+    if (refunding.status === 'refunded') {
+      say('   Stripe refunded it at once.');
+    } else {
+      const refunded = await waitForStatus(sdk, organizationId, byCard.id, ['refunded']);
+      say(`   Stripe confirmed the refund (refund.updated): ${refunded.status}.`);
+    }
   }
 
   step(8, 'Where every request stands');
@@ -237,19 +294,10 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
 }
 
 function readDocument(path: string): Era835Document {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    console.error(`Cannot read ${path}: ${error instanceof Error ? error.message : error}`);
-    process.exit(1);
-  }
-
-  const document = parse835(bytes);
+  const document = parse835(readFileSync(path));
   if (document.transactions.length === 0) {
     const problem = document.diagnostics[0]?.message ?? 'no 835 transaction set in it';
-    console.error(`${path} is not an 835 remittance: ${problem}`);
-    process.exit(1);
+    throw new Error(`${path} is not an 835 remittance: ${problem}`);
   }
 
   return document;
@@ -279,11 +327,12 @@ async function pay(
   organizationId: OrganizationId,
   request: PaymentRequest,
   method: 'card' | 'us_bank_account',
+  personMs: number,
 ): Promise<void> {
   const url = request.gateway.hostedInvoiceUrl as string;
   const amount = formatMoney(request.amount);
   const who = await label(sdk, organizationId, request.id);
-  if (!gateway.simulator) {
+  if (!gateway.simulatedPages) {
     const means = method === 'card' ? 'card 4242 4242 4242 4242' : 'bank account';
     say(`   Pay ${amount} at ${url} (${means}).`);
   } else {
@@ -291,12 +340,18 @@ async function pay(
   }
 
   if (method === 'card') {
-    const paid = await waitForStatus(sdk, organizationId, request.id, ['paid']);
+    const paid = await waitForStatus(sdk, organizationId, request.id, ['paid'], personMs);
     say(`   ${who} pays ${amount} by card on the invoice page: ${paid.status}.`);
     return;
   }
 
-  const processing = await waitForStatus(sdk, organizationId, request.id, ['processing', 'paid']);
+  const processing = await waitForStatus(
+    sdk,
+    organizationId,
+    request.id,
+    ['processing', 'paid'],
+    personMs,
+  );
   say(`   ${who} pays ${amount} by bank account: ${processing.status} ...`);
   const settled = await waitForStatus(sdk, organizationId, request.id, ['paid']);
   say(`   ... the bank payment settled a moment later: ${settled.status}.`);
@@ -319,13 +374,19 @@ async function waitForStatus(
   organizationId: OrganizationId,
   requestId: string,
   statuses: readonly PaymentRequestStatus[],
+  timeoutMs?: number,
 ): Promise<PaymentRequest> {
-  return waitFor(`${requestId} to be ${statuses.join(' or ')}`, async () => {
-    const request = (await sdk.requests.get(organizationId, asId(requestId)))._unsafeUnwrap();
-    return statuses.includes(request.status) ? request : null;
-  });
+  return waitFor(
+    `${requestId} to be ${statuses.join(' or ')}`,
+    async () => {
+      const request = (await sdk.requests.get(organizationId, asId(requestId)))._unsafeUnwrap();
+      return statuses.includes(request.status) ? request : null;
+    },
+    timeoutMs,
+  );
 }
 
+/** Polls `check` until it gives a value: what the demo waits for comes with Stripe's webhooks. */
 async function waitFor<T>(
   what: string,
   check: () => Promise<T | null>,
@@ -339,11 +400,32 @@ async function waitFor<T>(
     }
 
     if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
+      throw new Error(`Waited ${timeoutMs / 1000} s for ${what}, in vain; ${webhookDiagnosis()}`);
     }
 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Why what the demo waits for, which Stripe's webhooks tell, may not have come. */
+function webhookDiagnosis(): string {
+  const url = endpoint.url;
+  if (endpoint.refusedCount > 0) {
+    const refused = count(endpoint.refusedCount, 'webhook delivery', 'webhook deliveries');
+    return `${refused} to ${url} refused (reasons above)`;
+  }
+
+  if (endpoint.received.length === 0) {
+    return (
+      `no webhook reached ${url}: is Stripe forwarding its webhooks there (pnpm stripe-sim ` +
+      '--forward-to URL, or stripe listen --forward-to URL --forward-connect-to URL)?'
+    );
+  }
+
+  return (
+    `${count(endpoint.received.length, 'webhook')} reached ${url}, not the one awaited: are ` +
+    'the Connect events forwarded there too (stripe listen --forward-connect-to URL)?'
+  );
 }
 
 async function settle(gateway: OpenedStripe): Promise<void> {

@@ -3,18 +3,18 @@
  * ingesting it would create, change or cancel. Writes nothing.
  */
 import { formatMoney, money } from '@memberpay/core';
+import { exitOnFailure } from '../shared/failure';
+import { count } from '../shared/words';
 import { planIngestion } from './plan';
 
+exitOnFailure();
 const path = process.argv[2];
 if (!path) {
-  console.error('usage: ingest-835 FILE');
+  console.error('usage: pnpm example:ingest FILE');
   process.exit(2);
 }
 
-const plan = await planIngestion(path).catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+const plan = await planIngestion(path);
 for (const [index, report] of plan.reports.entries()) {
   const remittance = plan.remittances[index];
   console.log(`\n${remittance?.payerName ?? report.payerId}, trace ${report.traceNumber}`);
@@ -45,5 +45,6 @@ for (const reason of plan.refused) {
 }
 
 if (plan.diagnostics.length > 0) {
-  console.log(`\n${plan.diagnostics.length} parser notes (run era835 claims FILE for details)`);
+  const notes = count(plan.diagnostics.length, 'parser note');
+  console.log(`\n${notes} (run pnpm era835 claims FILE for details)`);
 }

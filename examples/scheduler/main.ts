@@ -8,8 +8,11 @@
  * Several machines may run it at the same time: they share the work.
  */
 import { openStorage, openStripe } from '../shared/environment';
+import { exitOnFailure } from '../shared/failure';
+import { count } from '../shared/words';
 import { runScheduledTick } from './tick';
 
+exitOnFailure();
 if (!process.env.STRIPE_SECRET_KEY && !process.env.STRIPE_API_BASE) {
   console.error(
     'Set STRIPE_SECRET_KEY, or STRIPE_API_BASE to a simulator started with pnpm stripe-sim',
@@ -34,7 +37,7 @@ try {
     );
   }
   console.log(
-    `${report.at.toISOString()} tick done: ${report.batches.length} organizations worked`,
+    `${report.at.toISOString()} tick done: ${count(report.batches.length, 'organization')} worked`,
   );
 } finally {
   await stripe.close();

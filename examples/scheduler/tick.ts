@@ -19,5 +19,10 @@ export async function runScheduledTick(dependencies: {
   readonly logger?: LoggerPort;
 }): Promise<TickReport> {
   const payments = createMemberPayments(dependencies);
-  return (await payments.batch.tick())._unsafeUnwrap();
+  const report = await payments.batch.tick();
+  if (report.isErr()) {
+    throw report.error;
+  }
+
+  return report.value;
 }
