@@ -26,6 +26,9 @@ import { startWebhookEndpoint } from './shared/webhook-endpoint';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sample = fileURLToPath(new URL('./demo/sample-835.txt', import.meta.url));
 const corpus = join(root, '..', 'shared', 'corpus', 'era835');
+if (!existsSync(corpus)) {
+  console.info('examples: the public 835 ingest test skipped: ../shared/corpus/era835 is absent');
+}
 
 function runExample(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(
