@@ -99,7 +99,7 @@ describe('an amount above what Stripe can charge', () => {
     expect(report.created[0]?.hold).toBe('needs_review');
   });
 
-  test('approved anyway, the batch holds it for review again, not as below the minimum', async () => {
+  test('approved anyway, the batch holds it for review again, not as too small', async () => {
     const world = await clinicWithClaims(['PCN-1']);
     const huge = claimPayment('PCN-1', 1_000_000_000_000, {
       chargeCents: 2_000_000_000_000,
@@ -126,6 +126,24 @@ describe('an amount above what Stripe can charge', () => {
 });
 
 describe('remittance header fields are checked', () => {
+  test('options: null means none; a dryRun that is not a boolean is refused', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    const input = remittance('T1', [claimPayment('PCN-1', 5000)]);
+
+    const refused = await world.sdk.remittances.ingest(ORG, input, {
+      dryRun: 'yes' as unknown as boolean,
+    });
+    const stored = await remittanceStored(world, 'T1');
+    const ingested = await world.sdk.remittances.ingest(ORG, input, null);
+
+    expect(refused._unsafeUnwrapErr()).toMatchObject({
+      code: 'INPUT.INVALID',
+      details: { fields: ['dryRun'] },
+    });
+    expect(stored).toBeNull();
+    expect(ingested._unsafeUnwrap().created).toHaveLength(1);
+  });
+
   test.each(['2024-02-30', 'yesterday', '2024-1-8'])(
     'a payment date of %s is refused, naming the field, and nothing is stored',
     async (paymentDate) => {

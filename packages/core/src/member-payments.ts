@@ -137,8 +137,11 @@ export function createMemberPayments(dependencies: MemberPaymentsDependencies) {
         auditTrail(context, asId(organizationId), asId(requestId)),
     },
     remittances: {
-      ingest: (organizationId: string, remittance: RemittanceInput, options?: IngestOptions) =>
-        ingestRemittance(context, asId(organizationId), remittance, options),
+      ingest: (
+        organizationId: string,
+        remittance: RemittanceInput,
+        options?: IngestOptions | null,
+      ) => ingestRemittance(context, asId(organizationId), remittance, options),
     },
     batch: {
       /** Call from a scheduler every few minutes; see `tick`. */

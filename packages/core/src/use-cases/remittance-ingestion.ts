@@ -104,6 +104,9 @@ const remittanceSchema = z.strictObject({
   claimPayments: z.array(z.unknown()),
 });
 
+// A dry run taken for a real one would bill members: only a boolean says which.
+const ingestOptionsSchema = z.strictObject({ dryRun: z.boolean().optional() });
+
 /** The remittance's header as validated (trimmed); its claim payments are checked one by one. */
 type RemittanceHeader = z.output<typeof remittanceSchema>;
 
@@ -209,14 +212,20 @@ export function ingestRemittance(
   context: Context,
   organizationId: OrganizationId,
   input: RemittanceInput,
-  options: IngestOptions = {},
+  options?: IngestOptions | null,
 ): ResultAsync<IngestReport, DomainError> {
   const header = validate(remittanceSchema, input, 'remittance');
   if (header.isErr()) {
     return errAsync(header.error);
   }
 
-  return new ResultAsync(ingestNow(context, organizationId, header.value, options.dryRun ?? false));
+  const given = validate(ingestOptionsSchema, options ?? {}, 'ingest options');
+  if (given.isErr()) {
+    return errAsync(given.error);
+  }
+
+  const dryRun = given.value.dryRun ?? false;
+  return new ResultAsync(ingestNow(context, organizationId, header.value, dryRun));
 }
 
 async function ingestNow(
