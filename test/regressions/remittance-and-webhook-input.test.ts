@@ -16,9 +16,13 @@ async function claimOf(world: World, patientControlNumber: string) {
   return found._unsafeUnwrap();
 }
 
-async function remittanceStored(world: World, traceNumber: string) {
+async function remittanceStored(
+  world: World,
+  traceNumber: string,
+  source: 'electronic' | 'paper' = 'electronic',
+) {
   const found = await world.storage.transaction(async (tx) =>
-    ok(await tx.remittances.findByTrace(ORG, '1512345678', traceNumber)),
+    ok(await tx.remittances.findByTrace(ORG, source, '1512345678', traceNumber)),
   );
   return found._unsafeUnwrap();
 }
@@ -42,6 +46,7 @@ describe('a paper remittance does not stand for the electronic one', () => {
     expect(electronic.duplicates).toEqual([]);
     expect(electronic.created.map((created) => created.amountMinor)).toEqual([5000]);
     expect(electronic.remittanceId).not.toBe(keyed.remittanceId);
+    expect((await remittanceStored(world, 'T1', 'paper'))?.traceNumber).toBe('T1');
     expect((await requestsOf(world)).map((request) => request.amount.minor)).toEqual([5000]);
   });
 

@@ -115,8 +115,9 @@ export class InMemoryStorage implements StoragePort {
   );
   readonly #remittances = new Table<RemittanceRecord>('remittance', [
     {
-      name: 'payer_trace',
-      key: (row) => `${row.organizationId}\u0000${row.payerId}\u0000${row.traceNumber}`,
+      name: 'source_payer_trace',
+      key: (row) =>
+        `${row.organizationId}\u0000${row.source}\u0000${row.payerId}\u0000${row.traceNumber}`,
     },
   ]);
   readonly #claimPayments = new Table<ClaimPaymentRow>(
@@ -285,10 +286,10 @@ export class InMemoryStorage implements StoragePort {
       },
       remittances: {
         insert: async (remittance) => this.#remittances.insert(remittance, this.#undo),
-        findByTrace: async (organizationId, payerId, traceNumber) =>
+        findByTrace: async (organizationId, source, payerId, traceNumber) =>
           this.#remittances.findUnique(
-            'payer_trace',
-            `${organizationId}\u0000${payerId}\u0000${traceNumber}`,
+            'source_payer_trace',
+            `${organizationId}\u0000${source}\u0000${payerId}\u0000${traceNumber}`,
           ) ?? null,
         insertClaimPayment: async (record) => this.#claimPayments.insert(record, this.#undo),
         findClaimPayment: async (organizationId, key) =>

@@ -9,7 +9,14 @@ import {
   type StorageError,
   type UnitOfWork,
 } from '@memberpay/core';
-import { aClaim, aMember, anOrganization, aPaymentRequest } from '@memberpay/core/testing';
+import {
+  aClaim,
+  aClaimPayment,
+  aMember,
+  anOrganization,
+  aPaymentRequest,
+  aRemittance,
+} from '@memberpay/core/testing';
 import { ok } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dropSchema, MIGRATIONS, migrate, PostgresStorage } from '../src/index';
@@ -114,6 +121,46 @@ describe('migrate', () => {
       code: '23503',
       constraint: 'payment_request_member_fkey',
     });
+  });
+
+  test('version 4 to latest: a paper EOB no longer stands for the 835 of its payment', async () => {
+    const schema = otherSchema('paper');
+    const storage = new PostgresStorage({ ...database.connection(), schema });
+    (await migrate({ ...database.connection(), schema, toVersion: 4 }))._unsafeUnwrap();
+    const paper = aRemittance({ id: asId('rem_paper'), organizationId: ORG, source: 'paper' });
+    const paperKey = '1512345678|TRACE0001|PCN-1||1';
+    (
+      await storage.transaction(async (tx) => {
+        await tx.organizations.insert(anOrganization({ id: ORG }));
+        await tx.remittances.insert(paper);
+        return ok(
+          await tx.remittances.insertClaimPayment(
+            aClaimPayment({ organizationId: ORG, remittanceId: paper.id, key: paperKey }),
+          ),
+        );
+      })
+    )._unsafeUnwrap();
+
+    (await migrate({ ...database.connection(), schema }))._unsafeUnwrap();
+    const electronic = aRemittance({ id: asId('rem_835'), organizationId: ORG });
+    const after = await storage.transaction(async (tx) => {
+      await tx.remittances.insert(electronic);
+      await tx.remittances.insertClaimPayment(
+        aClaimPayment({
+          id: asId('cpay_835'),
+          organizationId: ORG,
+          remittanceId: electronic.id,
+          key: paperKey,
+        }),
+      );
+      return ok({
+        paperKeyed: await tx.remittances.findClaimPayment(ORG, `paper|${paperKey}`),
+        found: await tx.remittances.findByTrace(ORG, 'paper', '1512345678', 'TRACE0001'),
+      });
+    });
+
+    expect(after._unsafeUnwrap().paperKeyed?.remittanceId).toBe('rem_paper');
+    expect(after._unsafeUnwrap().found?.id).toBe('rem_paper');
   });
 
   test('a version 1 request naming no organization member stops version 2 whole', async () => {

@@ -154,7 +154,9 @@ async function useEveryMethod(tx: UnitOfWork, organizationId: OrganizationId) {
       aRemittance({ id: asId('rem_a2'), organizationId, traceNumber: 'TRACE-A2' }),
     ),
   );
-  seen.push(await tx.remittances.findByTrace(organizationId, '1512345678', 'TRACE0001'));
+  seen.push(
+    await tx.remittances.findByTrace(organizationId, 'electronic', '1512345678', 'TRACE0001'),
+  );
   seen.push(
     await tx.remittances.insertClaimPayment(
       aClaimPayment({

@@ -175,21 +175,6 @@ export function claimPaymentKey(
 }
 
 /**
- * The trace number a remittance is stored and found under. Storage keeps one remittance per
- * payer and trace number, whatever the source, so a paper EOB's record lives under its own
- * trace (`paper|<trace>`) and the 835 of the same payment gets a record of its own.
- *
- * TODO(#6): the source belongs in the storage's uniqueness rule (port, both adapters and a
- * migration that strips the prefix), and paper claim payments recorded before keys carried
- * `paper|` still stand for their 835.
- */
-export function storedTraceNumber(remittance: RemittanceIdentity): string {
-  return remittance.source === 'paper'
-    ? `${PAPER}${remittance.traceNumber}`
-    : remittance.traceNumber;
-}
-
-/**
  * Indexes of reversals (CLP02 22) whose claim has a processed claim payment elsewhere in the
  * same remittance, before or after it: the pair restates the bill once.
  */

@@ -150,10 +150,14 @@ export interface AuditRepositoryPort {
 }
 
 export interface RemittanceRepositoryPort {
-  /** One remittance per organization, payer and trace number. */
+  /**
+   * One remittance per organization, source, payer and trace number: a paper EOB keyed in by
+   * staff is not the 835 of the same payment.
+   */
   insert(remittance: RemittanceRecord): Promise<RemittanceRecord>;
   findByTrace(
     organizationId: OrganizationId,
+    source: RemittanceRecord['source'],
     payerId: string,
     traceNumber: string,
   ): Promise<RemittanceRecord | null>;

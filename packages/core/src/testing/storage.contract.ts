@@ -491,7 +491,7 @@ export function describeStorageContract(
     });
 
     describe('remittances, gateway events, batch runs', () => {
-      test('one remittance per payer and trace number within an organization', async () => {
+      test('one remittance per source, payer and trace number in an organization', async () => {
         await value((tx) => tx.remittances.insert(aRemittance({ organizationId: ORG_A })));
 
         const again = await failure((tx) =>
@@ -501,10 +501,14 @@ export function describeStorageContract(
           tx.remittances.insert(aRemittance({ id: asId('rem_3'), organizationId: ORG_B })),
         );
 
+        const paper = aRemittance({ id: asId('rem_4'), organizationId: ORG_A, source: 'paper' });
+        await value((tx) => tx.remittances.insert(paper));
+        const find = (source: 'electronic' | 'paper') =>
+          value((tx) => tx.remittances.findByTrace(ORG_A, source, '1512345678', 'TRACE0001'));
+
         expect(again.code).toBe('STORAGE.DUPLICATE');
-        expect(
-          (await value((tx) => tx.remittances.findByTrace(ORG_A, '1512345678', 'TRACE0001')))?.id,
-        ).toBe('rem_test_1');
+        expect((await find('electronic'))?.id).toBe('rem_test_1');
+        expect((await find('paper'))?.id).toBe('rem_4');
       });
 
       test('one record per claim-payment key', async () => {

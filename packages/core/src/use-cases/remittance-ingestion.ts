@@ -21,7 +21,6 @@ import {
   correctedReversals,
   decide,
   patientResponsibility,
-  storedTraceNumber,
 } from '../domain/remittance-rules';
 import { type RestateAction, restate } from '../domain/restatement';
 import { auditEntry } from '../domain/status-machine';
@@ -300,10 +299,7 @@ async function ingestNow(
   return ok(ingestion.report);
 }
 
-/**
- * The remittance's record: one per organization, payer and trace number, a paper EOB's apart
- * from the 835's.
- */
+/** The remittance's record: one per organization, source, payer and trace number. */
 async function openRemittance(
   context: Context,
   organizationId: OrganizationId,
@@ -327,11 +323,11 @@ async function openRemittance(
       );
     }
 
-    const traceNumber = storedTraceNumber(remittance);
     const existing = await tx.remittances.findByTrace(
       organizationId,
+      remittance.source,
       remittance.payerId,
-      traceNumber,
+      remittance.traceNumber,
     );
     const record: RemittanceRecord = existing ?? {
       id: asId(context.ids.next('rem')),
@@ -339,7 +335,7 @@ async function openRemittance(
       source: remittance.source,
       payerId: remittance.payerId,
       payerName: remittance.payerName,
-      traceNumber,
+      traceNumber: remittance.traceNumber,
       paymentDate: remittance.paymentDate,
       receivedAt: context.clock.now(),
     };

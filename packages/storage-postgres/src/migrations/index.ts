@@ -2,6 +2,7 @@ import { INITIAL_SCHEMA } from './0001-initial-schema';
 import { REQUEST_MEMBER_AND_CLAIM_KEYS } from './0002-request-member-and-claim-keys';
 import { LEANER_REQUEST_WRITES } from './0003-leaner-request-writes';
 import { REQUEST_FOLLOW_UP_QUEUE } from './0004-request-follow-up-queue';
+import { REMITTANCE_SOURCE_IN_IDENTITY } from './0005-remittance-source-in-identity';
 
 export interface Migration {
   /** Applied in ascending order; each version once per schema. */
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'request member and claim keys', sql: REQUEST_MEMBER_AND_CLAIM_KEYS },
   { version: 3, name: 'leaner request writes', sql: LEANER_REQUEST_WRITES },
   { version: 4, name: 'request follow-up queue', sql: REQUEST_FOLLOW_UP_QUEUE },
+  { version: 5, name: 'remittance source in identity', sql: REMITTANCE_SOURCE_IN_IDENTITY },
 ];

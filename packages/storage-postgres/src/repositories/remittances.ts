@@ -52,7 +52,7 @@ export function remittanceStatements(tables: Tables) {
   const claimPayments = `${claimPaymentColumns} WHERE organization_id = $1`;
   return {
     insert: insertInto(tables.remittance, REMITTANCE_COLUMNS),
-    findByTrace: `${remittances} AND payer_id = $2 AND trace_number = $3`,
+    findByTrace: `${remittances} AND source = $2 AND payer_id = $3 AND trace_number = $4`,
     insertClaimPayment: insertInto(tables.claim_payment, CLAIM_PAYMENT_COLUMNS),
     findClaimPayment: `${claimPayments} AND key = $2`,
     listClaimPayments: `${claimPayments} AND remittance_id = $2 ORDER BY recorded_at, position`,
@@ -82,12 +82,13 @@ export function remittanceRepository(
           received_at: remittance.receivedAt,
         }),
       );
-      checkInserted(written, REMITTANCE, remittance.id, 'id, payer and trace number');
+      checkInserted(written, REMITTANCE, remittance.id, 'id, or source, payer and trace number');
       return remittance;
     },
-    findByTrace: async (organizationId, payerId, traceNumber) => {
+    findByTrace: async (organizationId, source, payerId, traceNumber) => {
       const found = await session.read(REMITTANCE, statements.findByTrace, [
         organizationId,
+        source,
         payerId,
         traceNumber,
       ]);
