@@ -25,6 +25,7 @@ import { discardUnpaidInvoice, syncWithInvoice } from './cancel-and-refund';
 import { announce, type Context, isConflict, transitionContext, validate } from './context';
 import { hasMoney } from './invoice-state';
 import { loadOrganization } from './organizations';
+import { withConflictRetries } from './refunds';
 import { deliverText, planText, sendDueTexts, type TextSender } from './text-delivery';
 
 /** How many held or failed requests a report lists by id; the counts are always complete. */
@@ -550,10 +551,12 @@ async function sendOne(run: Run, claimed: PaymentRequest): Promise<Result<void, 
   if (failure instanceof Lost) {
     run.context.logger.debug('request changed hands while sending', { requestId: claimed.id });
     return attempt.customer
-      ? run.context.storage.transaction(async (tx) => {
-          await storeCustomer(tx, claimed, attempt);
-          return ok(undefined);
-        })
+      ? withConflictRetries(run.context, () =>
+          run.context.storage.transaction(async (tx) => {
+            await storeCustomer(tx, claimed, attempt);
+            return ok(undefined);
+          }),
+        )
       : ok(undefined);
   }
 
@@ -906,8 +909,10 @@ async function markSent(
   const now = context.clock.now();
   const text = planText(context, organization, member, now);
 
-  const stored = await context.storage.transaction(
-    async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
+  // Two workers may store the customer of one member at once: the loser of that race reads
+  // the member again, finds the same customer there, and goes on.
+  const stored = await withConflictRetries(context, () =>
+    context.storage.transaction(async (tx): Promise<Result<PaymentRequest | Lost, DomainError>> => {
       const current = await tx.requests.get(organization.id, request.id);
       await storeCustomer(tx, request, attempt);
       if (!isOurs(run, current)) {
@@ -949,7 +954,7 @@ async function markSent(
       const saved = await tx.requests.update(moved.value.request);
       await tx.audit.append(moved.value.audit);
       return ok(saved);
-    },
+    }),
   );
   if (stored.isErr()) {
     return err(stored.error);
@@ -1031,53 +1036,55 @@ async function giveUp(
   const retryable = failure instanceof DomainError ? isConflict(failure) : failure.retryable;
   const lastError = { kind, message: failure.message };
 
-  const stored = await context.storage.transaction(async (tx) => {
-    const current = await tx.requests.get(run.organization.id, requestId);
-    await storeCustomer(tx, attempt.claimed, attempt);
-    if (!isOurs(run, current)) {
-      return ok(null);
-    }
+  const stored = await withConflictRetries(context, () =>
+    context.storage.transaction(async (tx) => {
+      const current = await tx.requests.get(run.organization.id, requestId);
+      await storeCustomer(tx, attempt.claimed, attempt);
+      if (!isOurs(run, current)) {
+        return ok(null);
+      }
 
-    // The invoice may have reached the member (an answer lost after the send): record it, so
-    // that a cancel can void it and a payment on it is found.
-    const gateway = attempt.invoice
-      ? {
-          ...current.gateway,
-          customerId: attempt.invoice.customerId,
-          invoiceId: attempt.invoice.id,
-          invoiceRevision: current.revision,
-        }
-      : current.gateway;
-    const to = retryable ? 'draft' : 'failed';
-    const moved = transition(
-      current,
-      to,
-      transitionContext(
-        context,
-        run.actor,
-        retryable ? `will retry: ${failure.message}` : failure.message,
+      // The invoice may have reached the member (an answer lost after the send): record it, so
+      // that a cancel can void it and a payment on it is found.
+      const gateway = attempt.invoice
+        ? {
+            ...current.gateway,
+            customerId: attempt.invoice.customerId,
+            invoiceId: attempt.invoice.id,
+            invoiceRevision: current.revision,
+          }
+        : current.gateway;
+      const to = retryable ? 'draft' : 'failed';
+      const moved = transition(
+        current,
+        to,
+        transitionContext(
+          context,
+          run.actor,
+          retryable ? `will retry: ${failure.message}` : failure.message,
+          {
+            details: { error: kind },
+          },
+        ),
         {
-          details: { error: kind },
+          gateway,
+          sendAttempt: {
+            ...(current.sendAttempt as SendAttempt),
+            leaseOwner: null,
+            leaseExpiresAt: null,
+            lastError,
+          },
         },
-      ),
-      {
-        gateway,
-        sendAttempt: {
-          ...(current.sendAttempt as SendAttempt),
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          lastError,
-        },
-      },
-    );
-    if (moved.isErr()) {
-      return err(moved.error);
-    }
+      );
+      if (moved.isErr()) {
+        return err(moved.error);
+      }
 
-    const saved = await tx.requests.update(moved.value.request);
-    await tx.audit.append(moved.value.audit);
-    return ok({ before: current, after: saved });
-  });
+      const saved = await tx.requests.update(moved.value.request);
+      await tx.audit.append(moved.value.audit);
+      return ok({ before: current, after: saved });
+    }),
+  );
   if (stored.isErr()) {
     return err(stored.error);
   }

@@ -18,7 +18,7 @@ import { loadRequest } from './payment-requests';
 /** Retries a step that lost an optimistic race: it reads again and decides again. */
 export async function withConflictRetries<T>(
   context: Context,
-  step: () => Promise<Result<T, DomainError>>,
+  step: () => PromiseLike<Result<T, DomainError>>,
 ): Promise<Result<T, DomainError>> {
   let outcome = await step();
   for (
