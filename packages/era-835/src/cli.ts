@@ -19,6 +19,12 @@ const OUTPUT_BATCH = 1 << 16;
 
 async function main(args: readonly string[]): Promise<number> {
   const [command, file, ...rest] = args;
+  // Asking for help is not a mistake: usage goes to standard output and the exit is clean.
+  if (args.length === 1 && (command === '--help' || command === '-h' || command === 'help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
   if ((command !== 'claims' && command !== 'stats') || file === undefined || rest.length > 0) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -184,4 +184,15 @@ describe('input that cannot be read as an 835', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^usage: era835 claims FILE/);
   });
+
+  test.each(['--help', '-h', 'help'])(
+    '%s prints the usage to standard output and exits 0',
+    async (flag) => {
+      const run = await era835([flag]);
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^usage: era835 claims FILE/);
+      expect(run.stderr).toBe('');
+    },
+  );
 });

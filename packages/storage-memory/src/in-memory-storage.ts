@@ -7,6 +7,7 @@ import {
   type DomainError,
   type Member,
   type Organization,
+  PAYMENT_REQUEST_STATUSES,
   type PaymentRequest,
   type PaymentRequestFilter,
   type RemittanceRecord,
@@ -66,24 +67,19 @@ export class InMemoryStorage implements StoragePort {
   ]);
   readonly #members = new Table<Member>(
     'member',
-    [
-      {
-        name: 'external_id',
-        key: (row) =>
-          row.externalId === null ? null : `${row.organizationId}\u0000${row.externalId}`,
-      },
-    ],
-    [{ name: 'organization', key: (row) => row.organizationId }],
+    [{ name: 'external_id', scope: organizationOf, key: (row) => row.externalId }],
+    [{ name: 'organization', key: organizationOf }],
   );
   readonly #claims = new Table<Claim>(
     'claim',
     [
       {
         name: 'patient_control_number',
-        key: (row) => `${row.organizationId}\u0000${row.patientControlNumber}`,
+        scope: organizationOf,
+        key: (row) => row.patientControlNumber,
       },
     ],
-    [{ name: 'member', key: (row) => `${row.organizationId}\u0000${row.memberId}` }],
+    [{ name: 'member', scope: organizationOf, key: (row) => row.memberId }],
   );
   readonly #requests = new Table<PaymentRequest>(
     'payment_request',
@@ -91,16 +87,15 @@ export class InMemoryStorage implements StoragePort {
       { name: 'invoice', key: (row) => row.gateway.invoiceId },
       {
         name: 'claim_payment',
-        key: (row) =>
-          row.source.kind === 'remittance'
-            ? `${row.organizationId}\u0000${row.source.claimPaymentKey}`
-            : null,
+        scope: organizationOf,
+        key: (row) => (row.source.kind === 'remittance' ? row.source.claimPaymentKey : null),
       },
     ],
+    // An organization's requests are its requests in every status: no index of their own, which
+    // would be one more entry to write for every request in the busiest write path.
     [
-      { name: 'organization', key: (row) => row.organizationId },
-      { name: 'claim', key: (row) => `${row.organizationId}\u0000${row.claimId}` },
-      { name: 'status', key: (row) => `${row.organizationId}\u0000${row.status}` },
+      { name: 'claim', scope: organizationOf, key: (row) => row.claimId },
+      { name: 'status', scope: organizationOf, key: (row) => row.status },
       {
         name: 'text_waiting',
         key: (row) => (row.text?.status === 'waiting' ? row.organizationId : null),
@@ -111,19 +106,19 @@ export class InMemoryStorage implements StoragePort {
   readonly #audit = new Table<AuditRow>(
     'audit_entry',
     [],
-    [{ name: 'request', key: (row) => `${row.organizationId}\u0000${row.requestId}` }],
+    [{ name: 'request', scope: organizationOf, key: (row) => row.requestId }],
   );
   readonly #remittances = new Table<RemittanceRecord>('remittance', [
     {
       name: 'source_payer_trace',
-      key: (row) =>
-        `${row.organizationId}\u0000${row.source}\u0000${row.payerId}\u0000${row.traceNumber}`,
+      scope: organizationOf,
+      key: (row) => remittanceKey(row.source, row.payerId, row.traceNumber),
     },
   ]);
   readonly #claimPayments = new Table<ClaimPaymentRow>(
     'claim_payment',
-    [{ name: 'key', key: (row) => `${row.organizationId}\u0000${row.key}` }],
-    [{ name: 'remittance', key: (row) => `${row.organizationId}\u0000${row.remittanceId}` }],
+    [{ name: 'key', scope: organizationOf, key: (row) => row.key }],
+    [{ name: 'remittance', scope: organizationOf, key: (row) => row.remittanceId }],
   );
   readonly #events = new Table<EventRow>('gateway_event');
   readonly #batchRuns = new Table<BatchRun>(
@@ -131,11 +126,11 @@ export class InMemoryStorage implements StoragePort {
     [
       {
         name: 'scheduled_day',
-        key: (row) =>
-          row.kind === 'scheduled' ? `${row.organizationId}\u0000${row.localDate}` : null,
+        scope: organizationOf,
+        key: (row) => (row.kind === 'scheduled' ? row.localDate : null),
       },
     ],
-    [{ name: 'organization', key: (row) => row.organizationId }],
+    [{ name: 'organization', key: organizationOf }],
   );
 
   #auditSequence = 0;
@@ -202,7 +197,7 @@ export class InMemoryStorage implements StoragePort {
         update: async (member) =>
           this.#members.update(this.#sameOwner(this.#members, member), this.#undo),
         findByExternalId: async (organizationId, externalId) =>
-          this.#members.findUnique('external_id', `${organizationId}\u0000${externalId}`) ?? null,
+          this.#members.findUnique('external_id', externalId, organizationId) ?? null,
         list: async (organizationId, page) =>
           pageAfter(
             this.#members.group('organization', organizationId).sort(byCreation),
@@ -217,12 +212,10 @@ export class InMemoryStorage implements StoragePort {
         update: async (claim) =>
           this.#claims.update(this.#sameOwner(this.#claims, claim), this.#undo),
         findByPatientControlNumber: async (organizationId, patientControlNumber) =>
-          this.#claims.findUnique(
-            'patient_control_number',
-            `${organizationId}\u0000${patientControlNumber}`,
-          ) ?? null,
+          this.#claims.findUnique('patient_control_number', patientControlNumber, organizationId) ??
+          null,
         listByMember: async (organizationId, memberId) =>
-          this.#claims.group('member', `${organizationId}\u0000${memberId}`).sort(byCreation),
+          this.#claims.group('member', memberId, organizationId).sort(byCreation),
       },
       requests: {
         get: async (organizationId, id) => owned(this.#requests.get(id), organizationId),
@@ -281,7 +274,7 @@ export class InMemoryStorage implements StoragePort {
         },
         listForRequest: async (organizationId, requestId) =>
           this.#audit
-            .group('request', `${organizationId}\u0000${requestId}`)
+            .group('request', requestId, organizationId)
             .sort((a, b) => a.sequence - b.sequence),
       },
       remittances: {
@@ -289,14 +282,15 @@ export class InMemoryStorage implements StoragePort {
         findByTrace: async (organizationId, source, payerId, traceNumber) =>
           this.#remittances.findUnique(
             'source_payer_trace',
-            `${organizationId}\u0000${source}\u0000${payerId}\u0000${traceNumber}`,
+            remittanceKey(source, payerId, traceNumber),
+            organizationId,
           ) ?? null,
         insertClaimPayment: async (record) => this.#claimPayments.insert(record, this.#undo),
         findClaimPayment: async (organizationId, key) =>
-          this.#claimPayments.findUnique('key', `${organizationId}\u0000${key}`) ?? null,
+          this.#claimPayments.findUnique('key', key, organizationId) ?? null,
         listClaimPayments: async (organizationId, remittanceId) =>
           this.#claimPayments
-            .group('remittance', `${organizationId}\u0000${remittanceId}`)
+            .group('remittance', remittanceId, organizationId)
             .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime()),
       },
       gatewayEvents: {
@@ -310,8 +304,7 @@ export class InMemoryStorage implements StoragePort {
         update: async (run) =>
           this.#batchRuns.update(this.#sameOwner(this.#batchRuns, run), this.#undo),
         findScheduled: async (organizationId, localDate) =>
-          this.#batchRuns.findUnique('scheduled_day', `${organizationId}\u0000${localDate}`) ??
-          null,
+          this.#batchRuns.findUnique('scheduled_day', localDate, organizationId) ?? null,
         latestScheduled: async (organizationId) =>
           this.#batchRuns
             .group('organization', organizationId)
@@ -321,17 +314,18 @@ export class InMemoryStorage implements StoragePort {
     };
   }
 
-  /** The organization's requests that pass the filter, read through the narrowest index. */
+  /**
+   * The organization's requests that pass the filter, read through the narrowest index, in no
+   * particular order.
+   */
   #requestsOf(organizationId: string, filter: PaymentRequestFilter): PaymentRequest[] {
     const statuses = filter.statuses ? new Set(filter.statuses) : null;
     const candidates =
       filter.claimId !== undefined
-        ? this.#requests.group('claim', `${organizationId}\u0000${filter.claimId}`)
-        : filter.statuses
-          ? filter.statuses.flatMap((status) =>
-              this.#requests.group('status', `${organizationId}\u0000${status}`),
-            )
-          : this.#requests.group('organization', organizationId);
+        ? this.#requests.group('claim', filter.claimId, organizationId)
+        : (filter.statuses ?? PAYMENT_REQUEST_STATUSES).flatMap((status) =>
+            this.#requests.group('status', status, organizationId),
+          );
     return candidates.filter(
       (request) =>
         (filter.includeDeleted || request.deletedAt === null) &&
@@ -358,6 +352,15 @@ export class InMemoryStorage implements StoragePort {
 
     return row;
   }
+}
+
+function organizationOf(row: { readonly organizationId: string }): string {
+  return row.organizationId;
+}
+
+/** A remittance's identity within its organization: source, payer and trace number. */
+function remittanceKey(source: string, payerId: string, traceNumber: string): string {
+  return `${source}\u0000${payerId}\u0000${traceNumber}`;
 }
 
 function owned<Row extends { readonly organizationId: string }>(

@@ -16,19 +16,29 @@ export function isLocalDate(value: string): value is LocalDate {
     return false;
   }
 
-  // The shape is right; the day must exist in its month. A day past the month's end rolls
-  // over into the next month, so a date that reads back unchanged is real. Remittances
-  // carry one per claim and line, so this stays off date-fns' slower general parsing.
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
-  const instant = new Date(0);
-  instant.setUTCFullYear(year, month - 1, day);
-  return (
-    instant.getUTCFullYear() === year &&
-    instant.getUTCMonth() === month - 1 &&
-    instant.getUTCDate() === day
-  );
+  // The shape is right; the day must exist in its month, by the Gregorian calendar carried
+  // back before 1582 as JavaScript dates are. Remittances carry one per claim and line, so
+  // this reads the digits in place rather than building strings or dates.
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
+/** The number the `count` ASCII digits of `text` from `start` write. */
+function digitsAt(text: string, start: number, count: number): number {
+  let number = 0;
+  for (let index = start; index < start + count; index += 1) {
+    number = number * 10 + (text.charCodeAt(index) - 48);
+  }
+  return number;
 }
 
 export function asLocalDate(value: string): LocalDate {

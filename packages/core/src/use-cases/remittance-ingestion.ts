@@ -4,7 +4,6 @@ import type { Actor } from '../domain/audit';
 import type { Claim } from '../domain/claim';
 import { DomainError } from '../domain/errors';
 import { asId, type OrganizationId } from '../domain/ids';
-import { isLocalDate } from '../domain/local-date';
 import { type Currency, checkChargeable, money } from '../domain/money';
 import type { Organization } from '../domain/organization';
 import type { HoldCode, PaymentRequest } from '../domain/payment-request';
@@ -26,79 +25,18 @@ import { type RestateAction, restate } from '../domain/restatement';
 import { auditEntry } from '../domain/status-machine';
 import type { UnitOfWork } from '../ports/storage.port';
 import { cancelIfUnpaid } from './cancel-and-refund';
-import { announce, type Context, transitionContext, validate } from './context';
+import { checkClaimPayment, localDateSchema } from './claim-payment-input';
+import { announce, type Context, newAuditId, validate } from './context';
 import { loadOrganization } from './organizations';
 import { newDraft } from './payment-requests';
 import { refundRequest, withConflictRetries } from './refunds';
-
-const cents = z.number().int().refine(Number.isSafeInteger, { message: 'must be a safe integer' });
-
-const localDate = z.string().refine(isLocalDate, {
-  message: 'must be a calendar date written YYYY-MM-DD',
-});
-
-const claimPaymentSchema = z
-  .strictObject({
-    patientControlNumber: z.string().trim().min(1).max(38),
-    statusCode: z.string().trim().min(1).max(2),
-    chargeCents: cents,
-    paidCents: cents,
-    payerClaimControlNumber: z.string().max(50).nullable(),
-    patientResponsibility: z.strictObject({
-      declaredCents: cents.nullable(),
-      adjustmentCents: cents,
-      deductibleCents: cents,
-      coinsuranceCents: cents,
-      copayCents: cents,
-      otherCents: cents,
-    }),
-    memberIdentifier: z.string().nullable(),
-    patientName: z
-      .strictObject({ first: z.string().nullable(), last: z.string().nullable() })
-      .nullable(),
-    serviceDate: localDate.nullable(),
-    warnings: z.array(z.string()),
-  })
-  .superRefine((claimPayment, context) => {
-    // A payer takes money back only by reversing the claim: a negative total anywhere else is
-    // a mapping or keying error, and billing from it would put a negative bill on the claim.
-    // The itemized amounts by reason may be negative (a secondary payer's CARC 23 takes off
-    // what the primary already counted); only their sum has to be positive.
-    const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
-    const noneNegative =
-      claimPayment.chargeCents >= 0 &&
-      claimPayment.paidCents >= 0 &&
-      (declaredCents ?? 0) >= 0 &&
-      adjustmentCents >= 0;
-    if (noneNegative || CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22')) {
-      return;
-    }
-
-    const totals: Array<[string[], number | null]> = [
-      [['chargeCents'], claimPayment.chargeCents],
-      [['paidCents'], claimPayment.paidCents],
-      [['patientResponsibility', 'declaredCents'], declaredCents],
-      [['patientResponsibility', 'adjustmentCents'], adjustmentCents],
-    ];
-    for (const [path, value] of totals) {
-      if (value !== null && value < 0) {
-        context.addIssue({
-          code: 'custom',
-          path,
-          message:
-            `must not be negative on a claim payment with status ${claimPayment.statusCode} ` +
-            '(only a reversal, status 22, takes money back)',
-        });
-      }
-    }
-  });
 
 const remittanceSchema = z.strictObject({
   source: z.enum(['electronic', 'paper']),
   payerId: z.string().trim().min(1).max(80),
   payerName: z.string().nullable(),
   traceNumber: z.string().trim().min(1).max(80),
-  paymentDate: localDate.nullable(),
+  paymentDate: localDateSchema.nullable(),
   currency: z.literal('usd'),
   claimPayments: z.array(z.unknown()),
 });
@@ -197,7 +135,19 @@ const CHUNK = 100;
 
 interface Entry {
   readonly claimPayment: ClaimPaymentInput;
+  readonly key: string;
   readonly corrected: boolean;
+}
+
+/**
+ * Where one claim payment's writes go, and when they happen: its record, the claim it updates
+ * and the request and audit entry it creates carry one instant, read from the clock once for
+ * the claim payment instead of once for each (each read is a date object the row then keeps).
+ * Claim payments keep an instant each, so that requests list in the order they were created.
+ */
+interface Writing {
+  readonly tx: UnitOfWork;
+  readonly now: Date;
 }
 
 /**
@@ -263,7 +213,7 @@ async function ingestNow(
   // Every claim payment is checked first, so that one broken entry costs only itself.
   const valid: ClaimPaymentInput[] = [];
   for (const [index, raw] of remittance.claimPayments.entries()) {
-    const checked = validate(claimPaymentSchema, raw, `claim payment ${index + 1}`);
+    const checked = checkClaimPayment(raw, index);
     if (checked.isOk()) {
       valid.push(checked.value);
     } else {
@@ -279,6 +229,7 @@ async function ingestNow(
   const corrected = correctedReversals(valid);
   const entries = valid.map((claimPayment, index) => ({
     claimPayment,
+    key: claimPaymentKey(remittance, claimPayment),
     corrected: corrected.has(index),
   }));
   for (let start = 0; start < entries.length; start += CHUNK) {
@@ -364,7 +315,7 @@ async function ingestChunk(
   entries: readonly Entry[],
 ): Promise<Result<void, DomainError>> {
   const { context } = ingestion;
-  const written: Array<{ entry: Entry; key: string; planned: Plan; requestId: string | null }> = [];
+  const written: Array<{ entry: Entry; planned: Plan; requestId: string | null }> = [];
   const announcements: Array<() => void> = [];
 
   const together = ingestion.dryRun
@@ -374,16 +325,16 @@ async function ingestChunk(
         announcements.length = 0;
         return context.storage.transaction(async (tx) => {
           for (const entry of entries) {
-            const key = claimPaymentKey(ingestion.remittance, entry.claimPayment);
-            const planned = await plan(ingestion, tx, entry.claimPayment, key, entry.corrected);
+            const { claimPayment, key } = entry;
+            const planned = await plan(ingestion, tx, claimPayment, key, entry.corrected);
             if (needsGateway(planned)) {
               break;
             }
 
             const requestId = await writePlan(
               ingestion,
-              tx,
-              entry.claimPayment,
+              { tx, now: context.clock.now() },
+              claimPayment,
               key,
               planned,
               announcements,
@@ -392,7 +343,7 @@ async function ingestChunk(
               return err(requestId.error);
             }
 
-            written.push({ entry, key, planned, requestId: requestId.value });
+            written.push({ entry, planned, requestId: requestId.value });
           }
           return ok(written.length);
         });
@@ -406,14 +357,12 @@ async function ingestChunk(
     announcement();
   }
 
-  for (const { entry, key, planned, requestId } of together.isOk() ? written : []) {
-    report(ingestion, entry.claimPayment, key, planned, requestId);
+  for (const { entry, planned, requestId } of together.isOk() ? written : []) {
+    report(ingestion, entry.claimPayment, entry.key, planned, requestId);
   }
 
   for (const entry of entries.slice(done)) {
-    const one = await withConflictRetries(context, () =>
-      ingestClaimPayment(ingestion, entry.claimPayment, entry.corrected),
-    );
+    const one = await withConflictRetries(context, () => ingestClaimPayment(ingestion, entry));
     if (one.isErr()) {
       return one;
     }
@@ -424,11 +373,8 @@ async function ingestChunk(
 
 async function ingestClaimPayment(
   ingestion: Ingestion,
-  claimPayment: ClaimPaymentInput,
-  corrected: boolean,
+  { claimPayment, key, corrected }: Entry,
 ): Promise<Result<void, DomainError>> {
-  const key = claimPaymentKey(ingestion.remittance, claimPayment);
-
   for (let attempt = 0; ; attempt += 1) {
     const announcements: Array<() => void> = [];
 
@@ -439,7 +385,15 @@ async function ingestClaimPayment(
         return ok({ planned, requestId: null as string | null, done: false });
       }
 
-      const written = await writePlan(ingestion, tx, claimPayment, key, planned, announcements);
+      const writing: Writing = { tx, now: ingestion.context.clock.now() };
+      const written = await writePlan(
+        ingestion,
+        writing,
+        claimPayment,
+        key,
+        planned,
+        announcements,
+      );
       return written.map((requestId) => ({ planned, requestId, done: true }));
     });
     if (local.isErr() && local.error.code === 'STORAGE.DUPLICATE') {
@@ -583,9 +537,9 @@ function chargeLimit(
 }
 
 /** Writes a plan that needs no gateway call; returns the request it created or changed. */
-async function writePlan(
+function writePlan(
   ingestion: Ingestion,
-  tx: UnitOfWork,
+  writing: Writing,
   claimPayment: ClaimPaymentInput,
   key: string,
   planned: Plan,
@@ -593,11 +547,11 @@ async function writePlan(
 ): Promise<Result<string | null, DomainError>> {
   switch (planned.kind) {
     case 'duplicate':
-      return ok(null);
+      return Promise.resolve(ok(null));
     case 'unmatched':
       return store(
         ingestion,
-        tx,
+        writing,
         claimPayment,
         key,
         null,
@@ -608,7 +562,7 @@ async function writePlan(
     case 'record':
       return store(
         ingestion,
-        tx,
+        writing,
         claimPayment,
         key,
         planned.claim,
@@ -619,7 +573,7 @@ async function writePlan(
     case 'review':
       return store(
         ingestion,
-        tx,
+        writing,
         claimPayment,
         key,
         planned.claim,
@@ -628,14 +582,14 @@ async function writePlan(
         planned.reason,
       );
     case 'restate':
-      return writeRestatement(ingestion, tx, claimPayment, key, planned, announcements);
+      return writeRestatement(ingestion, writing, claimPayment, key, planned, announcements);
   }
 }
 
 /** Amends and creates: the local half of a restatement, with the claim payment's record. */
 async function writeRestatement(
   ingestion: Ingestion,
-  tx: UnitOfWork,
+  writing: Writing,
   claimPayment: ClaimPaymentInput,
   key: string,
   planned: Extract<Plan, { kind: 'restate' }>,
@@ -647,7 +601,7 @@ async function writeRestatement(
 
   for (const action of planned.actions) {
     if (action.type === 'amend') {
-      const amended = await amendDraft(ingestion, tx, action, planned.reason, actor);
+      const amended = await amendDraft(ingestion, writing, action, planned.reason, actor);
       if (amended.isErr()) {
         return err(amended.error);
       }
@@ -657,8 +611,7 @@ async function writeRestatement(
     } else if (action.type === 'create') {
       const created = await createDraft(
         ingestion,
-        tx,
-        key,
+        writing,
         planned.claim,
         action,
         planned.reason,
@@ -680,7 +633,16 @@ async function writeRestatement(
     }
   }
 
-  return store(ingestion, tx, claimPayment, key, planned.claim, requestId, outcome, planned.reason);
+  return store(
+    ingestion,
+    writing,
+    claimPayment,
+    key,
+    planned.claim,
+    requestId,
+    outcome,
+    planned.reason,
+  );
 }
 
 /**
@@ -729,7 +691,14 @@ async function executeWithGateway(
 
   const announcements: Array<() => void> = [];
   const written = await context.storage.transaction((tx) =>
-    writeRestatement(ingestion, tx, claimPayment, key, planned, announcements),
+    writeRestatement(
+      ingestion,
+      { tx, now: context.clock.now() },
+      claimPayment,
+      key,
+      planned,
+      announcements,
+    ),
   );
   if (written.isOk()) {
     for (const announcement of announcements) {
@@ -740,14 +709,17 @@ async function executeWithGateway(
   return written;
 }
 
-function remittanceActor(ingestion: Ingestion, key: string): Actor {
+/** The claim payment behind a change: the actor of its audit entries, the source of a request. */
+type RemittanceActor = Extract<Actor, { kind: 'remittance' }>;
+
+function remittanceActor(ingestion: Ingestion, key: string): RemittanceActor {
   return { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key };
 }
 
 /** Records the claim payment and brings the claim up to date with what the payer said. */
 async function store(
   ingestion: Ingestion,
-  tx: UnitOfWork,
+  writing: Writing,
   claimPayment: ClaimPaymentInput,
   key: string,
   claim: Claim | null,
@@ -755,14 +727,14 @@ async function store(
   outcome: ClaimPaymentOutcome,
   reason: string,
 ): Promise<Result<string | null, DomainError>> {
-  await tx.remittances.insertClaimPayment(
-    claimPaymentRecord(ingestion, claimPayment, key, claim, requestId, outcome, reason),
+  await writing.tx.remittances.insertClaimPayment(
+    claimPaymentRecord(ingestion, writing, claimPayment, key, claim, requestId, outcome, reason),
   );
 
   // A reversal's amounts are the old ones negated: only what the payer now says is kept.
   const reversal = CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22');
   if (claim && !reversal) {
-    await updateClaimFromPayer(ingestion, tx, claim, claimPayment);
+    await updateClaimFromPayer(writing, claim, claimPayment);
   }
 
   return ok(requestId);
@@ -770,6 +742,7 @@ async function store(
 
 function claimPaymentRecord(
   ingestion: Ingestion,
+  writing: Writing,
   claimPayment: ClaimPaymentInput,
   key: string,
   claim: Claim | null,
@@ -792,13 +765,12 @@ function claimPaymentRecord(
     patientResponsibilityCents: responsibility.declaredCents ?? responsibility.adjustmentCents,
     outcome,
     reason,
-    recordedAt: ingestion.context.clock.now(),
+    recordedAt: writing.now,
   };
 }
 
 async function updateClaimFromPayer(
-  ingestion: Ingestion,
-  tx: UnitOfWork,
+  { tx, now }: Writing,
   claim: Claim,
   claimPayment: ClaimPaymentInput,
 ): Promise<void> {
@@ -814,35 +786,42 @@ async function updateClaimFromPayer(
       claimPayment.payerClaimControlNumber ?? current.payerClaimControlNumber,
     paidAmount: money(claimPayment.paidCents, currency),
     patientResponsibility: money(patientResponsibility(claimPayment).owedMinor, currency),
-    updatedAt: ingestion.context.clock.now(),
+    updatedAt: now,
   });
 }
 
 async function createDraft(
   ingestion: Ingestion,
-  tx: UnitOfWork,
-  key: string,
+  { tx, now }: Writing,
   claim: Claim,
   action: Extract<RestateAction, { type: 'create' }>,
   reason: string,
-  actor: Actor,
+  actor: RemittanceActor,
 ): Promise<PaymentRequest> {
   const { context, organization } = ingestion;
   const why = action.replaces ? `${reason}; replaces ${action.replaces.id}` : reason;
-  const request = newDraft(context, {
-    organizationId: organization.id,
-    memberId: claim.memberId,
-    claimId: claim.id,
-    internalId: claim.dateOfService,
-    amount: money(action.amountMinor, organization.settings.currency),
-    description: null,
-    source: { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key },
-    hold: action.hold ? { code: action.hold, message: why, since: context.clock.now() } : null,
-  });
+  const request = newDraft(
+    context,
+    {
+      organizationId: organization.id,
+      memberId: claim.memberId,
+      claimId: claim.id,
+      internalId: claim.dateOfService,
+      amount: money(action.amountMinor, organization.settings.currency),
+      description: null,
+      // The claim payment that caused the request is also where it comes from.
+      source: actor,
+      hold: action.hold ? { code: action.hold, message: why, since: now } : null,
+    },
+    now,
+  );
   const stored = await tx.requests.insert(request);
   await tx.audit.append(
     auditEntry(stored, null, {
-      ...transitionContext(context, actor, why),
+      auditId: newAuditId(context),
+      at: now,
+      actor,
+      reason: why,
       action: 'created',
       details: { amountMinor: action.amountMinor, hold: action.hold },
     }),
@@ -852,7 +831,7 @@ async function createDraft(
 
 async function amendDraft(
   ingestion: Ingestion,
-  tx: UnitOfWork,
+  { tx, now }: Writing,
   action: Extract<RestateAction, { type: 'amend' }>,
   reason: string,
   actor: Actor,
@@ -870,12 +849,15 @@ async function amendDraft(
     ...current,
     amount,
     revision: current.revision + 1,
-    hold: action.hold ? { code: action.hold, message: reason, since: context.clock.now() } : null,
-    updatedAt: context.clock.now(),
+    hold: action.hold ? { code: action.hold, message: reason, since: now } : null,
+    updatedAt: now,
   });
   await tx.audit.append(
     auditEntry(stored, current.status, {
-      ...transitionContext(context, actor, reason),
+      auditId: newAuditId(context),
+      at: now,
+      actor,
+      reason,
       action: 'edited',
       details: {
         amountMinor: amount.minor,
@@ -896,15 +878,6 @@ function report(
 ): void {
   const { report: out } = ingestion;
   const pcn = claimPayment.patientControlNumber;
-  const responsibility = claimPayment.patientResponsibility;
-  const review = (id: string | null, reason: string) =>
-    out.heldForReview.push({
-      requestId: id,
-      patientControlNumber: pcn,
-      declaredMinor: responsibility.declaredCents,
-      itemizedMinor: responsibility.adjustmentCents,
-      reason,
-    });
 
   switch (planned.kind) {
     case 'duplicate':
@@ -924,7 +897,7 @@ function report(
       });
       return;
     case 'review':
-      review(planned.request?.id ?? null, planned.reason);
+      reportReview(out, claimPayment, planned.request?.id ?? null, planned.reason);
       return;
     case 'restate':
       for (const action of planned.actions) {
@@ -932,10 +905,26 @@ function report(
         const held =
           (action.type === 'create' || action.type === 'amend') && action.hold === 'needs_review';
         if (held) {
-          review(action.type === 'amend' ? action.request.id : requestId, planned.reason);
+          const heldId = action.type === 'amend' ? action.request.id : requestId;
+          reportReview(out, claimPayment, heldId, planned.reason);
         }
       }
   }
+}
+
+function reportReview(
+  out: IngestReport,
+  claimPayment: ClaimPaymentInput,
+  requestId: string | null,
+  reason: string,
+): void {
+  out.heldForReview.push({
+    requestId,
+    patientControlNumber: claimPayment.patientControlNumber,
+    declaredMinor: claimPayment.patientResponsibility.declaredCents,
+    itemizedMinor: claimPayment.patientResponsibility.adjustmentCents,
+    reason,
+  });
 }
 
 function reportAction(
