@@ -20,6 +20,9 @@ const JOIN_WINDOW_BYTES = 4_096;
 /** Every two-character ASCII text made so far, by its two bytes (see `SegmentScanner.decode`). */
 const TWO_CHARACTER_TEXTS: (string | undefined)[] = new Array(1 << 14).fill(undefined);
 
+/** From this length V8 makes a slice of a string a view into it rather than a copy. */
+const OWN_TEXT_LENGTH = 13;
+
 const NEED_MORE = -1;
 const BROKEN = -2;
 
@@ -228,6 +231,11 @@ export class SegmentScanner {
         return made;
       }
     }
+    // A slice of 13 characters or more is kept by V8 as a view into the decoded chunk, which
+    // would keep the whole chunk alive for as long as a host keeps the text (a stored payer
+    // claim control number kept every chunk of a file). Such texts are decoded on their own;
+    // UTF-8 reads ASCII as it is.
+    if (b - a >= OWN_TEXT_LENGTH) return buf.toString('utf8', a, b);
     if (this.decoded === null) {
       this.decoded = buf.toString('latin1');
       this.ascii = isAscii(buf);
