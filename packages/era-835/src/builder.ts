@@ -1,7 +1,6 @@
 import { dateValue, NOT_A_DATE } from './date';
 import type { Diagnostic } from './diagnostics';
 import type {
-  Adjustment,
   ClaimName,
   ClaimPayment,
   Contact,
@@ -38,44 +37,34 @@ const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * Adds an item to a list that starts as the shared empty list, so that the many lists that
- * stay empty cost no allocation. Every non-empty list was created here, so it is writable.
+ * stay empty cost no allocation. Short lists are made anew at their exact size (most hold one
+ * to three items); longer ones grow in place and keep the room `push` gives them (a few
+ * hundred bytes for a claim of many lines): trimming them cost a twentieth of a typed parse.
+ * Every non-empty list was created here, so it is writable.
  */
 function append<T>(list: readonly T[], item: T): readonly T[] {
-  if (list.length === 0) return [item];
-  (list as T[]).push(item);
-  return list;
-}
-
-/**
- * The items of a list whose owner is still being read, kept in one reused array; `take`
- * hands them over in an array of exactly their number, where a list grown item by item would
- * carry room for sixteen.
- */
-class Collected<T> {
-  private readonly items: T[] = [];
-  private count = 0;
-
-  add(item: T): void {
-    this.items[this.count++] = item;
-  }
-
-  take(): readonly T[] {
-    const count = this.count;
-    const items = this.items;
-    this.count = 0;
-    // Most lists hold one to three items; literals of that size are the cheapest to make.
-    if (count === 0) return NONE;
-    if (count === 1) return [items[0] as T];
-    if (count === 2) return [items[0] as T, items[1] as T];
-    if (count === 3) return [items[0] as T, items[1] as T, items[2] as T];
-    return items.slice(0, count);
+  switch (list.length) {
+    case 0:
+      return [item];
+    case 1:
+      return [list[0] as T, item];
+    case 2:
+      return [list[0] as T, list[1] as T, item];
+    default:
+      (list as T[]).push(item);
+      return list;
   }
 }
 
 export interface ModelSink {
   transaction(transaction: Transaction): void;
-  /** When present, each claim goes here as soon as it is read instead of into its transaction. */
+  /**
+   * When present, each claim goes here as soon as it is read instead of into its transaction,
+   * and so does each problem of the transaction set outside its claims (`problem`), so that
+   * nothing piles up until SE.
+   */
   claim?(claim: ClaimPayment, transaction: TransactionHeader): void;
+  problem?(diagnostic: Diagnostic, transaction: TransactionHeader): void;
 }
 
 /** Dates repeat a lot in a remittance; the text of recent ones is kept in this many slots. */
@@ -105,12 +94,6 @@ export class ModelBuilder {
   private currentLine: Draft<ServiceLine> | null = null;
   private headerNumberText: string | null = null;
   private declaredCents: number | null = null;
-  private readonly serviceLines = new Collected<ServiceLine>();
-  private readonly claimAdjustments = new Collected<Adjustment>();
-  private readonly claimReferences = new Collected<Reference>();
-  private readonly otherNames = new Collected<ClaimName>();
-  private readonly lineAdjustments = new Collected<Adjustment>();
-  private readonly lineReferences = new Collected<Reference>();
   private readonly dateValues = new Int32Array(DATE_SLOTS).fill(-1);
   private readonly dateTexts: string[] = new Array<string>(DATE_SLOTS).fill('');
 
@@ -143,6 +126,17 @@ export class ModelBuilder {
       },
       position: { segment, offset },
     };
+    this.groupEnvelope = null;
+  }
+
+  /** IEA, or what ends the interchange without one: what follows belongs to no ISA. */
+  endInterchange(): void {
+    this.interchangeEnvelope = null;
+    this.groupEnvelope = null;
+  }
+
+  /** GE, or what ends the group without one. */
+  endGroup(): void {
     this.groupEnvelope = null;
   }
 
@@ -241,13 +235,18 @@ export class ModelBuilder {
     else if (loop === Loop.Header) this.headerDetail(id);
   }
 
-  amount(amountCents: number, loop: Loop): void {
+  /** An AMT whose qualifier is in bytes [qualifierStart, qualifierEnd). */
+  amount(amountCents: number, loop: Loop, qualifierStart: number, qualifierEnd: number): void {
     const line = this.currentLine;
-    if (loop === Loop.Line && line !== null && this.scanner.code(1) === ALLOWED) {
+    const buf = this.scanner.buf;
+    const allowed =
+      qualifierEnd - qualifierStart === 2 &&
+      (((buf[qualifierStart] as number) << 8) | (buf[qualifierStart + 1] as number)) === ALLOWED;
+    if (loop === Loop.Line && line !== null && allowed) {
       line.allowedCents = amountCents;
       return;
     }
-    const qualifier = this.scanner.text(1);
+    const qualifier = this.textIn(qualifierStart, qualifierEnd);
     if (qualifier === null) return;
     if (loop === Loop.Line && line !== null) {
       line.amounts = append(line.amounts, { qualifier, amountCents });
@@ -267,7 +266,6 @@ export class ModelBuilder {
     const s = this.scanner;
     this.currentLine = null;
     this.declaredCents = declaredCents;
-    this.takeClaimLists();
     this.currentClaim = {
       headerNumber: this.headerNumberText,
       patientControlNumber: s.text(1) ?? '',
@@ -313,54 +311,43 @@ export class ModelBuilder {
       references: NONE,
       remarks: NONE,
     };
-    this.finishLine();
     this.currentLine = line;
-    if (this.currentClaim !== null) this.serviceLines.add(line);
-  }
-
-  /** Hands the current line the lists read for it. */
-  private finishLine(): void {
-    const line = this.currentLine;
-    if (line === null) return;
-    line.adjustments = this.lineAdjustments.take();
-    line.references = this.lineReferences.take();
-  }
-
-  /** Hands the current claim, if any, the lists read for it and its lines. */
-  private takeClaimLists(): void {
-    this.finishLine();
-    this.currentLine = null;
-    const serviceLines = this.serviceLines.take();
-    const adjustments = this.claimAdjustments.take();
-    const references = this.claimReferences.take();
-    const otherNames = this.otherNames.take();
     const claim = this.currentClaim;
-    if (claim === null) return;
-    claim.serviceLines = serviceLines;
-    claim.adjustments = adjustments;
-    claim.references = references;
-    claim.otherNames = otherNames;
+    if (claim !== null) claim.serviceLines = append(claim.serviceLines, line);
   }
 
-  /** One CAS triplet whose reason sits at element `reason`. */
-  adjustment(reason: number, amountCents: number | null, inLine: boolean): void {
-    const s = this.scanner;
+
+  /**
+   * One CAS triplet of `group` (CAS01 packed as two bytes, one of the five the reader allows),
+   * its reason in bytes [reasonStart, reasonEnd) and its quantity in [quantityStart,
+   * quantityEnd), empty when it has none.
+   */
+  adjustment(
+    group: number,
+    reasonStart: number,
+    reasonEnd: number,
+    amountCents: number | null,
+    quantityStart: number,
+    quantityEnd: number,
+    inLine: boolean,
+  ): void {
     const adjustment = {
-      group: adjustmentGroup(s),
-      reason: s.text(reason) ?? '',
+      group: groupText(group),
+      reason: this.textIn(reasonStart, reasonEnd) ?? '',
       amountCents,
-      quantity: s.text(reason + 2),
+      quantity: this.textIn(quantityStart, quantityEnd),
     };
-    if (inLine && this.currentLine !== null) this.lineAdjustments.add(adjustment);
-    else if (this.currentClaim !== null) this.claimAdjustments.add(adjustment);
+    const line = this.currentLine;
+    const claim = this.currentClaim;
+    if (inLine && line !== null) line.adjustments = append(line.adjustments, adjustment);
+    else if (claim !== null) claim.adjustments = append(claim.adjustments, adjustment);
   }
 
-  /** One PLB pair whose reason composite sits at element `reason`. */
-  providerAdjustment(reason: number, amountCents: number | null): void {
+  /** One PLB pair whose reason composite sits at element `reason`, split on `separator`. */
+  providerAdjustment(reason: number, amountCents: number | null, separator: number): void {
     const s = this.scanner;
     const transaction = this.current;
     if (transaction === null) return;
-    const separator = s.component === -1 ? guessSeparator(s, reason) : s.component;
     const end = s.ends[reason] as number;
     const split = this.separatorIn(s.starts[reason] as number, end, separator);
     const referenceEnd = split === -1 ? end : this.separatorIn(split + 1, end, separator);
@@ -378,7 +365,7 @@ export class ModelBuilder {
   endClaim(responsibility: number, deductible: number, coinsurance: number, copay: number): void {
     const claim = this.currentClaim;
     const transaction = this.current;
-    this.takeClaimLists();
+    this.currentLine = null;
     this.currentClaim = null;
     if (claim === null || transaction === null) return;
     claim.patientResponsibility = {
@@ -409,7 +396,8 @@ export class ModelBuilder {
     }
     const transaction = this.current;
     if (transaction === null) return false;
-    transaction.diagnostics = append(transaction.diagnostics, diagnostic);
+    if (this.sink.problem !== undefined) this.sink.problem(diagnostic, transaction);
+    else transaction.diagnostics = append(transaction.diagnostics, diagnostic);
     return true;
   }
 
@@ -472,9 +460,9 @@ export class ModelBuilder {
       };
       if (entity === PATIENT && claim.patient === null) claim.patient = name;
       else if (entity === INSURED && claim.insured === null) claim.insured = name;
-      else this.otherNames.add(name);
+      else claim.otherNames = append(claim.otherNames, name);
     } else if (id === REF) {
-      this.claimReferences.add(this.reference());
+      claim.references = append(claim.references, this.reference());
     } else if (id === PER) {
       claim.contacts = append(claim.contacts, this.contact());
     }
@@ -485,7 +473,7 @@ export class ModelBuilder {
     const line = this.currentLine;
     if (line === null) return;
     if (id === REF) {
-      this.lineReferences.add(this.reference());
+      line.references = append(line.references, this.reference());
     } else if (id === LQ) {
       line.remarks = append(line.remarks, { qualifier: s.text(1), code: s.text(2) });
     }
@@ -573,19 +561,10 @@ const EMPTY_PROCEDURE: Procedure = Object.freeze({
   description: null,
 });
 
-/** In a file without ISA: the byte after a two-character code, when it is punctuation. */
-function guessSeparator(s: SegmentScanner, k: number): number {
-  const c = s.buf[(s.starts[k] as number) + 2] as number;
-  const punctuation = c > 0x20 && c < 0x7f && !/[0-9A-Za-z]/.test(String.fromCharCode(c));
-  return punctuation && (s.ends[k] as number) > (s.starts[k] as number) + 2 ? c : -1;
-}
-
-/** CAS01 as one of the five shared strings; the reader has already refused any other value. */
-function adjustmentGroup(s: SegmentScanner): string {
-  const start = s.starts[1] as number;
-  const first = s.buf[start];
-  const second = s.buf[start + 1];
-  if (first === 0x50) return second === 0x52 ? 'PR' : 'PI';
-  if (first === 0x43) return second === 0x4f ? 'CO' : 'CR';
-  return 'OA';
+/** A CAS01 group packed as two bytes as one of the five shared strings (the reader allows no other). */
+function groupText(group: number): string {
+  if (group === 0x5052) return 'PR';
+  if (group === 0x434f) return 'CO';
+  if (group === 0x4f41) return 'OA';
+  return group === 0x5049 ? 'PI' : 'CR';
 }

@@ -36,7 +36,7 @@ async function main(args: readonly string[]): Promise<number> {
     return command === 'claims' ? await printClaims(input, name) : await printStats(input, name);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`era835: cannot read ${name}: ${reason}\n`);
+    process.stderr.write(`era835: ${printable(`cannot read ${name}: ${reason}`)}\n`);
     return 1;
   }
 }
@@ -60,16 +60,28 @@ function* readFileInChunks(path: string): Generator<Buffer, void, undefined> {
 }
 
 async function printClaims(input: Era835Input, name: string): Promise<number> {
+  // Until an 835 transaction set shows up, document-level problems are held back, so that an
+  // input that is no 835 at all gets one line. Past the limit they are printed after all:
+  // memory stays bounded and no problem is lost.
   let heldBack: Diagnostic[] | null = [];
+  let first: Diagnostic | undefined;
+  let an835 = false;
   let opened = false;
   let text = '';
   for await (const event of stream835(input, { unit: 'claim' })) {
     if (event.type === 'diagnostic') {
+      first ??= event.diagnostic;
       if (heldBack === null) warn(event.diagnostic);
       else if (heldBack.length < HELD_BACK_LIMIT) heldBack.push(event.diagnostic);
+      else {
+        for (const diagnostic of heldBack) warn(diagnostic);
+        warn(event.diagnostic);
+        heldBack = null;
+      }
       continue;
     }
 
+    an835 = true;
     if (heldBack !== null) {
       for (const diagnostic of heldBack) warn(diagnostic);
       heldBack = null;
@@ -88,7 +100,7 @@ async function printClaims(input: Era835Input, name: string): Promise<number> {
     }
   }
 
-  if (heldBack !== null) return notAn835(name, heldBack[0]);
+  if (!an835) return notAn835(name, first);
   await write(`${text}${opened ? '\n]\n' : '[]\n'}`);
   return 0;
 }
@@ -131,24 +143,34 @@ function claimRow(transaction: TransactionHeader, claim: ClaimPayment) {
 
 function notAn835(name: string, reason: Diagnostic | undefined): number {
   const detail = reason?.message ?? 'it holds no 835 transaction set';
-  process.stderr.write(`era835: ${name} is not an X12 835: ${detail}\n`);
+  process.stderr.write(`era835: ${printable(`${name} is not an X12 835: ${detail}`)}\n`);
   return 1;
 }
 
 function warn(diagnostic: Diagnostic): void {
-  process.stderr.write(
-    `era835: ${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}\n`,
-  );
+  const line = `${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`;
+  process.stderr.write(`era835: ${printable(line)}\n`);
+}
+
+/**
+ * Damaged input ends up in messages (a segment identifier that runs over a line break, bytes
+ * of a binary file); its control characters are written as escapes, so that every problem
+ * stays on one line and nothing reaches the terminal as a command.
+ */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 async function write(text: string): Promise<void> {
   if (text !== '' && !process.stdout.write(text)) await once(process.stdout, 'drain');
 }
 
-// A reader that closes the pipe early (`era835 claims FILE | head`) is not an error.
+// A reader that closes the pipe early (`era835 claims FILE | head`) is not an error; any other
+// failure to write (a full disk) is, and says so in one line.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  process.stderr.write(`era835: cannot write the output: ${error.message}\n`);
+  process.exit(1);
 });
 
 main(process.argv.slice(2)).then((code) => {

@@ -262,6 +262,9 @@ export interface Transaction extends TransactionHeader {
   /** The claims in input order; empty when they were streamed one by one (`unit: 'claim'`). */
   readonly claims: readonly ClaimPayment[];
   readonly providerAdjustments: readonly ProviderAdjustment[];
-  /** Problems of the transaction that concern no single claim, in input order. */
+  /**
+   * Problems of the transaction that concern no single claim, in input order; empty when
+   * they were streamed as they were found (`unit: 'claim'`).
+   */
   readonly diagnostics: readonly Diagnostic[];
 }

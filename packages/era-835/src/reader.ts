@@ -68,6 +68,9 @@ const CLAIM_STARTS = HEADER | DETAIL | CLAIM | LINE | (1 << Loop.SkippedClaim);
  */
 export class Era835Reader implements ScanListener {
   private readonly scanner = new SegmentScanner(this);
+  /** The scanner's element bounds, which the fast lane records for the typed model. */
+  private readonly starts = this.scanner.starts;
+  private readonly ends = this.scanner.ends;
   private loop: Loop = Loop.Outside;
   private segmentNumber = 0;
   /** Set once the input is over: problems found then belong to no segment. */
@@ -134,10 +137,22 @@ export class Era835Reader implements ScanListener {
   /** Where the amount the fast lane read last ends, and the CAS reason it read last. */
   private cursor = 0;
   private reason = 0;
+  /** Where the reason and the quantity of the CAS triplet the fast lane read last are. */
+  private readonly triplet = new Int32Array(4);
+  /** The delimiters the fast lane was set up for, whether it runs, and its leading words. */
+  private laneSeparator = -1;
+  private laneTerminator = -1;
+  private laneOpen = false;
+  private readonly leadingWords = new Int32Array(8);
 
+  /**
+   * `fastLane: false` leaves every segment to the handlers, for tests that hold both ways to
+   * the same results.
+   */
   constructor(
     private readonly builder: ModelBuilder | null,
     private readonly onDocumentDiagnostic: (diagnostic: Diagnostic) => void = () => undefined,
+    private readonly options: { readonly fastLane?: boolean } = {},
   ) {
     builder?.attach(this.scanner);
     this.scanner.splitAll = builder !== null;
@@ -171,7 +186,13 @@ export class Era835Reader implements ScanListener {
     };
   }
 
-  problem(code: DiagnosticCode, offset: number, message: string): void {
+  problem(
+    code: DiagnosticCode,
+    offset: number,
+    message: string,
+    expected: string,
+    found: string | null,
+  ): void {
     this.emit({
       severity: severityOf(code),
       code,
@@ -180,8 +201,8 @@ export class Era835Reader implements ScanListener {
       offset,
       segmentId: null,
       element: null,
-      expected: null,
-      found: null,
+      expected,
+      found: found === null ? null : shorten(found),
     });
   }
 
@@ -281,34 +302,36 @@ export class Era835Reader implements ScanListener {
     }
   }
 
-  // ---- counting straight from the bytes
+  // ---- the usual segments straight from the bytes
 
   /**
-   * Counting reads the segments that make up nearly all of a remittance (DTM, CAS, AMT, SVC,
-   * REF, NM1, CLP, LQ) here, straight from the bytes, when they are in their usual place and
-   * shape; it returns where it stopped, and the scanner cuts the segment there and hands it
-   * to {@link segment}. Each `take` method leaves the reader as it was unless it takes the
-   * segment, and then does exactly what the handler would have done with it. The typed model
-   * always takes the handlers' way, and tests hold counting and the typed parse to the same
-   * results.
+   * The segments that make up nearly all of a remittance (DTM, CAS, AMT, SVC, REF, NM1, CLP,
+   * LQ) are read here, straight from the bytes, when they are in their usual place and shape;
+   * this returns where it stopped, and the scanner cuts the segment there and hands it to
+   * {@link segment}. Each `take` method leaves the reader as it was unless it takes the
+   * segment, and then does exactly what the handler would have done with it, handing the
+   * typed model, when there is one, the elements it recorded on the way. Tests hold both ways
+   * to the same model, diagnostics and counts.
    */
   takeSegments(buf: Buffer, base: number, from: number, stop: number): number {
-    const separator = this.scanner.element;
-    const terminator = this.scanner.terminator;
-    // Segments are told apart by their first four bytes, identifier and separator read as one
-    // word, which is only sound while neither delimiter could be part of an identifier.
-    if (this.builder !== null || isAlphanumeric(separator) || isAlphanumeric(terminator)) {
-      return from;
+    const scanner = this.scanner;
+    const separator = scanner.element;
+    const terminator = scanner.terminator;
+    if (separator !== this.laneSeparator || terminator !== this.laneTerminator) {
+      this.openLane(separator, terminator);
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    const dtm = leadingWord(DTM, separator);
-    const cas = leadingWord(CAS, separator);
-    const amt = leadingWord(AMT, separator);
-    const svc = leadingWord(SVC, separator);
-    const ref = leadingWord(REF, separator);
-    const nm1 = leadingWord(NM1, separator);
-    const clp = leadingWord(CLP, separator);
-    const lq = leadingWord(LQ, separator);
+    if (!this.laneOpen) return from;
+
+    const view = scanner.view;
+    const words = this.leadingWords;
+    const dtm = words[0];
+    const cas = words[1];
+    const amt = words[2];
+    const svc = words[3];
+    const clp = words[4];
+    const ref = words[5];
+    const nm1 = words[6];
+    const lq = words[7];
     // The scanner takes the last few segments of `buf`, so that reading one here rarely
     // runs into the end of `buf` (each such read costs the engine a recompilation).
     const last = buf.length - NEAR_THE_END;
@@ -328,16 +351,29 @@ export class Era835Reader implements ScanListener {
       else if (word === amt) next = this.takeAmount(buf, p, separator, terminator);
       else if (word === svc) next = this.takeServiceLine(buf, base, p, separator, terminator);
       else if (word === clp) next = this.takeClaim(buf, base, p, separator, terminator);
-      else {
-        const allowed =
-          word === ref ? HEADER | CLAIM | LINE : word === nm1 ? CLAIM : word >> 8 === lq ? LINE : 0;
-        if (allowed === 0) return p;
-        next = this.takeDetail(buf, p, terminator, allowed);
-      }
+      else if (word === ref) next = this.takeDetail(buf, p, terminator, REF, HEADER | CLAIM | LINE);
+      else if (word === nm1) next = this.takeDetail(buf, p, terminator, NM1, CLAIM);
+      else if (word >> 8 === lq) next = this.takeDetail(buf, p, terminator, LQ, LINE);
+      else return p;
       if (next === NOT_TAKEN) return p;
       p = next;
     }
     return p;
+  }
+
+  /**
+   * Segments are told apart by their first four bytes, identifier and separator read as one
+   * word, which is only sound while neither delimiter could be part of an identifier.
+   */
+  private openLane(separator: number, terminator: number): void {
+    this.laneSeparator = separator;
+    this.laneTerminator = terminator;
+    this.laneOpen =
+      this.options.fastLane !== false && !isAlphanumeric(separator) && !isAlphanumeric(terminator);
+    const ids = [DTM, CAS, AMT, SVC, CLP, REF, NM1, LQ];
+    ids.forEach((id, k) => {
+      this.leadingWords[k] = (id << 8) | separator;
+    });
   }
 
   /** A DTM shaped `DTM*472*20240102` with a real date; see {@link onDate}. */
@@ -348,30 +384,50 @@ export class Era835Reader implements ScanListener {
     separator: number,
     terminator: number,
   ): number {
-    if (((1 << this.loop) & (HEADER | CLAIM | LINE)) === 0) return NOT_TAKEN;
+    const loop = this.loop;
+    if (((1 << loop) & (HEADER | CLAIM | LINE)) === 0) return NOT_TAKEN;
     if (buf[p + 7] !== separator || buf[p + 16] !== terminator) return NOT_TAKEN;
     for (let i = p + 4; i < p + 7; i++) {
       if (buf[i] === separator || buf[i] === terminator) return NOT_TAKEN;
     }
-    if (dateValueAt(view, p + 8) === NOT_A_DATE) return NOT_TAKEN;
+    const date = dateValueAt(view, p + 8);
+    if (date === NOT_A_DATE) return NOT_TAKEN;
 
     this.segmentNumber++;
+    this.builder?.date(loop, packed(buf, p + 4, p + 7), date);
     return p + 17;
   }
 
   /** A segment without amounts in a place that allows it; see {@link onDetail}. */
-  private takeDetail(buf: Buffer, p: number, terminator: number, allowed: number): number {
-    if (((1 << this.loop) & allowed) === 0) return NOT_TAKEN;
-    const t = buf.indexOf(terminator, p + 3);
+  private takeDetail(
+    buf: Buffer,
+    p: number,
+    terminator: number,
+    id: number,
+    allowed: number,
+  ): number {
+    const loop = this.loop;
+    if (((1 << loop) & allowed) === 0) return NOT_TAKEN;
+    const builder = this.builder;
+    const idEnd = id === LQ ? p + 2 : p + 3;
+    let t: number;
+    if (builder === null) {
+      t = buf.indexOf(terminator, idEnd);
+    } else {
+      this.recordElement(0, p, idEnd);
+      t = this.scanner.splitRest(p, idEnd, idEnd, 1);
+    }
     if (t === -1 || t - p > MAX_SEGMENT_BYTES) return NOT_TAKEN;
 
     this.segmentNumber++;
+    builder?.detail(id, loop);
     return t + 1;
   }
 
   /** An AMT whose AMT02 is its last element and reads as an amount; see {@link onAmount}. */
   private takeAmount(buf: Buffer, p: number, separator: number, terminator: number): number {
-    if (((1 << this.loop) & (CLAIM | LINE)) === 0) return NOT_TAKEN;
+    const loop = this.loop;
+    if (((1 << loop) & (CLAIM | LINE)) === 0) return NOT_TAKEN;
     const n = buf.length;
     let i = p + 4;
     while (i < n && buf[i] !== separator && buf[i] !== terminator) i++;
@@ -383,6 +439,7 @@ export class Era835Reader implements ScanListener {
     }
 
     this.segmentNumber++;
+    this.builder?.amount(cents, loop, p + 4, i);
     return t + 1;
   }
 
@@ -401,7 +458,12 @@ export class Era835Reader implements ScanListener {
 
     const first = this.readTriplet(buf, p + 6, separator, terminator);
     if (first === NOT_AN_AMOUNT) return NOT_TAKEN;
+    const triplet = this.triplet;
     const firstReason = this.reason;
+    const firstReasonStart = triplet[0] as number;
+    const firstReasonEnd = triplet[1] as number;
+    const firstQuantityStart = triplet[2] as number;
+    const firstQuantityEnd = triplet[3] as number;
     let t = this.cursor;
     let second = ABSENT;
     let secondReason = 0;
@@ -417,13 +479,37 @@ export class Era835Reader implements ScanListener {
     const inLine = loop === Loop.Line;
     this.addAdjustment(group, firstReason, first, inLine);
     if (second !== ABSENT) this.addAdjustment(group, secondReason, second, inLine);
+    const builder = this.builder;
+    if (builder !== null) {
+      builder.adjustment(
+        group,
+        firstReasonStart,
+        firstReasonEnd,
+        first,
+        firstQuantityStart,
+        firstQuantityEnd,
+        inLine,
+      );
+      if (second !== ABSENT) {
+        builder.adjustment(
+          group,
+          triplet[0] as number,
+          triplet[1] as number,
+          second,
+          triplet[2] as number,
+          triplet[3] as number,
+          inLine,
+        );
+      }
+    }
     return t + 1;
   }
 
   /**
    * A CAS triplet after the separator at `at`: its reason (kept in `reason` when it has one
    * character) and its amount, then its quantity if any; `cursor` ends on the delimiter
-   * after it. NOT_AN_AMOUNT when the reason is empty or the amount does not read.
+   * after it, and `triplet` holds where its reason and its quantity are. NOT_AN_AMOUNT when
+   * the reason is empty or padded with spaces, or the amount does not read.
    */
   private readTriplet(buf: Buffer, at: number, separator: number, terminator: number): number {
     const n = buf.length;
@@ -431,16 +517,24 @@ export class Era835Reader implements ScanListener {
     let i = reason;
     while (i < n && buf[i] !== separator && buf[i] !== terminator) i++;
     if (i === reason || buf[i] !== separator) return NOT_AN_AMOUNT;
+    if (buf[reason] === 0x20 || buf[i - 1] === 0x20) return NOT_AN_AMOUNT;
     const cents = this.readCents(buf, i + 1, separator, terminator);
     if (cents === NOT_AN_AMOUNT) return NOT_AN_AMOUNT;
     this.reason = i - reason === 1 ? (buf[reason] as number) : 0;
+    const triplet = this.triplet;
+    triplet[0] = reason;
+    triplet[1] = i;
 
     i = this.cursor;
+    triplet[2] = i;
+    triplet[3] = i;
     if (buf[i] === separator) {
       i++;
+      triplet[2] = i;
       while (i < n && buf[i] !== separator && buf[i] !== terminator) i++;
       if (i === n) return NOT_AN_AMOUNT;
       this.cursor = i;
+      triplet[3] = i;
     }
     return cents;
   }
@@ -468,16 +562,29 @@ export class Era835Reader implements ScanListener {
       if (c === component) composite = true;
     }
     if (!composite || buf[i] !== separator) return NOT_TAKEN;
-    const charge = this.readCents(buf, i + 1, separator, terminator);
-    if (charge === NOT_AN_AMOUNT || buf[this.cursor] !== separator) return NOT_TAKEN;
-    const paid = this.readCents(buf, this.cursor + 1, separator, terminator);
+    const chargeAt = i + 1;
+    const charge = this.readCents(buf, chargeAt, separator, terminator);
+    const chargeEnd = this.cursor;
+    if (charge === NOT_AN_AMOUNT || buf[chargeEnd] !== separator) return NOT_TAKEN;
+    const paid = this.readCents(buf, chargeEnd + 1, separator, terminator);
     if (paid === NOT_AN_AMOUNT) return NOT_TAKEN;
-    const t = terminatorAt(buf, this.cursor, terminator);
+    const builder = this.builder;
+    let t: number;
+    if (builder === null) {
+      t = terminatorAt(buf, this.cursor, terminator);
+    } else {
+      this.recordElement(0, p, p + 3);
+      this.recordElement(1, p + 4, i);
+      this.recordElement(2, chargeAt, chargeEnd);
+      this.recordElement(3, chargeEnd + 1, this.cursor);
+      t = this.scanner.splitRest(p, p + 3, this.cursor, 4);
+    }
     if (t === -1 || t - p > MAX_SEGMENT_BYTES) return NOT_TAKEN;
 
     this.segmentNumber++;
     if (loop === Loop.Line) this.finishLine();
     this.startLine(base + p, charge, paid);
+    builder?.line(charge, paid, component);
     return t + 1;
   }
 
@@ -494,31 +601,58 @@ export class Era835Reader implements ScanListener {
   ): number {
     if (((1 << this.loop) & CLAIM_STARTS) === 0) return NOT_TAKEN;
     const n = buf.length;
+    const typed = this.builder !== null;
+    if (typed) this.recordElement(0, p, p + 3);
     let i = p + 3;
     for (let k = 1; k <= 2; k++) {
       const start = i + 1;
       i = start;
       while (i < n && buf[i] !== separator && buf[i] !== terminator) i++;
-      if (i === start || buf[i] !== separator) return NOT_TAKEN;
+      // Spaces around a code are left to the handler, which reads them as it reads blanks.
+      if (i === start || buf[i] !== separator || buf[start] === 0x20) return NOT_TAKEN;
+      if (typed) this.recordElement(k, start, i);
     }
-    const charge = this.readCents(buf, i + 1, separator, terminator);
-    if (charge === NOT_AN_AMOUNT || buf[this.cursor] !== separator) return NOT_TAKEN;
-    const paid = this.readCents(buf, this.cursor + 1, separator, terminator);
+    const chargeAt = i + 1;
+    const charge = this.readCents(buf, chargeAt, separator, terminator);
+    const chargeEnd = this.cursor;
+    if (charge === NOT_AN_AMOUNT || buf[chargeEnd] !== separator) return NOT_TAKEN;
+    const paid = this.readCents(buf, chargeEnd + 1, separator, terminator);
     if (paid === NOT_AN_AMOUNT) return NOT_TAKEN;
+    const paidEnd = this.cursor;
     let declared = ABSENT;
-    i = this.cursor;
+    i = paidEnd;
     if (buf[i] === separator && buf[i + 1] !== separator && buf[i + 1] !== terminator) {
       declared = this.readCents(buf, i + 1, separator, terminator);
       if (declared === NOT_AN_AMOUNT) return NOT_TAKEN;
       i = this.cursor;
     }
-    const t = terminatorAt(buf, i, terminator);
+    let t: number;
+    if (typed) {
+      this.recordElement(3, chargeAt, chargeEnd);
+      this.recordElement(4, chargeEnd + 1, paidEnd);
+      t = this.scanner.splitRest(p, p + 3, paidEnd, 5);
+    } else {
+      t = terminatorAt(buf, i, terminator);
+    }
     if (t === -1 || t - p > MAX_SEGMENT_BYTES) return NOT_TAKEN;
 
     this.segmentNumber++;
     this.finishClaim();
     this.startClaim(base + p, charge, paid, declared);
+    this.builder?.claim(
+      this.segmentNumber,
+      base + p,
+      charge,
+      paid,
+      declared === ABSENT ? null : declared,
+    );
     return t + 1;
+  }
+
+  /** Records bytes [start, end) as element k of the segment being taken. */
+  private recordElement(k: number, start: number, end: number): void {
+    this.starts[k] = start;
+    this.ends[k] = end;
   }
 
   /**
@@ -591,10 +725,11 @@ export class Era835Reader implements ScanListener {
 
     s.split();
     this.checkCount(s, 1, this.groupsInInterchange, 'GROUP_COUNT_MISMATCH', 'functional groups');
-    this.checkControl(s, 2, this.interchangeControl, 'ISA13');
+    this.checkControl(s, 2, this.interchangeControl, 'ISA13', true);
     this.interchangeOpen = false;
     this.loop = Loop.Outside;
     this.straying = false;
+    this.builder?.endInterchange();
   }
 
   private onGroupStart(s: SegmentScanner): void {
@@ -636,10 +771,11 @@ export class Era835Reader implements ScanListener {
       'TRANSACTION_COUNT_MISMATCH',
       'transaction sets',
     );
-    this.checkControl(s, 2, this.groupControl, 'GS06');
+    this.checkControl(s, 2, this.groupControl, 'GS06', true);
     this.groupOpen = false;
     this.loop = this.interchangeOpen ? Loop.Interchange : Loop.Outside;
     this.straying = false;
+    this.builder?.endGroup();
   }
 
   private onTransactionStart(s: SegmentScanner): void {
@@ -729,12 +865,14 @@ export class Era835Reader implements ScanListener {
   private closeGroup(instead: string): void {
     this.report('MISSING_SEGMENT', null, `expected GE before ${instead}`, 'GE');
     this.groupOpen = false;
+    this.builder?.endGroup();
   }
 
   private closeInterchange(instead: string): void {
     this.report('MISSING_SEGMENT', null, `expected IEA before ${instead}`, 'IEA');
     this.interchangeOpen = false;
     this.loop = Loop.Outside;
+    this.builder?.endInterchange();
   }
 
   private afterTransaction(): Loop {
@@ -987,13 +1125,8 @@ export class Era835Reader implements ScanListener {
     const declared = s.component;
     for (let i = start; i < end; i++) if (buf[i] === declared) return declared;
 
-    const used = buf[start + 2] as number;
-    const composite =
-      end - start > 3 &&
-      used > 0x20 &&
-      used < 0x7f &&
-      !((used >= 0x30 && used <= 0x39) || ((used | 0x20) >= 0x61 && (used | 0x20) <= 0x7a));
-    if (!composite) {
+    const used = end - start > 3 ? usedSeparator(buf[start + 2] as number) : -1;
+    if (used === -1) {
       this.report(
         'MISSING_ELEMENT',
         'SVC01-2',
@@ -1065,9 +1198,8 @@ export class Era835Reader implements ScanListener {
     const ends = s.ends;
     for (let reason = 2; reason < s.count; reason += 3) {
       const amountAt = reason + 1;
-      const hasReason = (ends[reason] as number) > (starts[reason] as number);
-      const hasAmount =
-        amountAt < s.count && (ends[amountAt] as number) > (starts[amountAt] as number);
+      const hasReason = s.has(reason);
+      const hasAmount = s.has(amountAt);
       if (!hasReason && !hasAmount) continue;
       if (!hasReason) {
         this.missing(elementName('CAS', reason), 'the adjustment reason');
@@ -1081,12 +1213,34 @@ export class Era835Reader implements ScanListener {
         if (cents === ABSENT) this.missing(elementName('CAS', amountAt), 'the adjustment amount');
         else this.checkAmount(s, amountAt, cents, '');
         this.incomplete(inLine);
-        this.builder?.adjustment(reason, null, inLine);
+        this.buildAdjustment(s, group, reason, null, inLine);
         continue;
       }
       this.addAdjustment(group, reasonCode(s, reason), cents, inLine);
-      this.builder?.adjustment(reason, cents, inLine);
+      this.buildAdjustment(s, group, reason, cents, inLine);
     }
+  }
+
+  /** Hands the model the CAS triplet whose reason is element `reason` of the segment. */
+  private buildAdjustment(
+    s: SegmentScanner,
+    group: number,
+    reason: number,
+    cents: number | null,
+    inLine: boolean,
+  ): void {
+    if (this.builder === null) return;
+    const quantity = reason + 2;
+    const hasQuantity = quantity < s.count;
+    this.builder.adjustment(
+      group,
+      s.starts[reason] as number,
+      s.ends[reason] as number,
+      cents,
+      hasQuantity ? (s.starts[quantity] as number) : 0,
+      hasQuantity ? (s.ends[quantity] as number) : 0,
+      inLine,
+    );
   }
 
   /** CAS01 packed as two bytes, or 0 when it is not one of the five group codes. */
@@ -1134,16 +1288,41 @@ export class Era835Reader implements ScanListener {
         this.transactionComplete = false;
         continue;
       }
+      const separator = this.reasonSeparator(s, reason);
       const cents = this.amount(s, amountAt);
       if (!isAmount(cents)) {
         if (cents === ABSENT) this.missing(elementName('PLB', amountAt), 'the adjustment amount');
         this.transactionComplete = false;
-        this.builder?.providerAdjustment(reason, null);
+        this.builder?.providerAdjustment(reason, null, separator);
         continue;
       }
       this.providerAdjustmentCents += cents;
-      this.builder?.providerAdjustment(reason, cents);
+      this.builder?.providerAdjustment(reason, cents, separator);
     }
+  }
+
+  /**
+   * The separator that splits a PLB reason composite (reason code, then the provider's
+   * reference): ISA16, unless the sender wrote another one after the two-character code,
+   * which is then used with a warning, as for SVC01.
+   */
+  private reasonSeparator(s: SegmentScanner, k: number): number {
+    const declared = s.component;
+    const start = s.starts[k] as number;
+    const end = s.ends[k] as number;
+    for (let i = start; i < end; i++) if (s.buf[i] === declared) return declared;
+
+    const used = end - start > 3 ? usedSeparator(s.buf[start + 2] as number) : -1;
+    if (used === -1 || declared === -1) return used === -1 ? declared : used;
+    this.report(
+      'COMPONENT_SEPARATOR_MISMATCH',
+      elementName('PLB', k),
+      `${elementName('PLB', k)} is split on "${String.fromCharCode(used)}" although ISA16 ` +
+        `declares "${String.fromCharCode(declared)}"`,
+      String.fromCharCode(declared),
+      String.fromCharCode(used),
+    );
+    return used;
   }
 
   // ---- dates, amounts and segments whose content only the typed model reads
@@ -1181,7 +1360,15 @@ export class Era835Reader implements ScanListener {
     s.split();
     const cents = this.amount(s, 2);
     if (cents === ABSENT) this.missing('AMT02', 'the amount');
-    if (isAmount(cents)) this.builder?.amount(cents, loop);
+    if (isAmount(cents) && this.builder !== null) {
+      const hasQualifier = s.count > 1;
+      this.builder.amount(
+        cents,
+        loop,
+        hasQualifier ? (s.starts[1] as number) : 0,
+        hasQualifier ? (s.ends[1] as number) : 0,
+      );
+    }
   }
 
   /** A segment that carries no amounts: its place is checked, its content goes to the model. */
@@ -1326,9 +1513,20 @@ export class Era835Reader implements ScanListener {
     );
   }
 
-  private checkControl(s: SegmentScanner, k: number, opening: string, openingName: string): void {
+  /**
+   * A trailer's control number against its header's. Group and interchange control numbers
+   * are numbers (X12 type N0), so `0101` matches `101` there; ST02 and SE02 are text.
+   */
+  private checkControl(
+    s: SegmentScanner,
+    k: number,
+    opening: string,
+    openingName: string,
+    numeric = false,
+  ): void {
     const found = s.elementText(k) ?? '';
     if (found === opening) return;
+    if (numeric && sameNumber(found, opening)) return;
     const name = elementName(s.buf.toString('latin1', s.segmentStart, s.idEnd), k);
     this.report(
       'CONTROL_NUMBER_MISMATCH',
@@ -1429,6 +1627,18 @@ const EXPECTED: Record<Loop, string> = {
   [Loop.SkippedTransaction]: 'SE',
 };
 
+/** `c` when it could separate the parts of a composite (printable punctuation), else -1. */
+function usedSeparator(c: number): number {
+  return c > 0x20 && c < 0x7f && !isAlphanumeric(c) ? c : -1;
+}
+
+/** Whether two texts are the same number written with or without leading zeros. */
+function sameNumber(a: string, b: string): boolean {
+  const digits = /^[0-9]+$/;
+  if (!digits.test(a) || !digits.test(b)) return false;
+  return a.replace(/^0+(?=[0-9])/, '') === b.replace(/^0+(?=[0-9])/, '');
+}
+
 function elementName(id: string, k: number): string {
   return `${id}${k < 10 ? '0' : ''}${k}`;
 }
@@ -1462,15 +1672,14 @@ function packed(buf: Uint8Array, start: number, end: number): number {
   return value;
 }
 
-/** The CAS reason at element `k` when it is one character, else 0. */
+/** The CAS reason at element `k` when it is one character, spaces aside, else 0. */
 function reasonCode(s: SegmentScanner, k: number): number {
-  const start = s.starts[k] as number;
-  return (s.ends[k] as number) - start === 1 ? (s.buf[start] as number) : 0;
-}
-
-/** The bytes an identifier and the separator after it start a segment with, as one word. */
-function leadingWord(id: number, separator: number): number {
-  return (id << 8) | separator;
+  const buf = s.buf;
+  let start = s.starts[k] as number;
+  let end = s.ends[k] as number;
+  while (start < end && buf[start] === 0x20) start++;
+  while (end > start && buf[end - 1] === 0x20) end--;
+  return end - start === 1 ? (buf[start] as number) : 0;
 }
 
 /**

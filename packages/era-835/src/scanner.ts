@@ -27,15 +27,25 @@ const NEED_MORE = -1;
 const BROKEN = -2;
 
 const ISA_BYTES = Buffer.from('ISA', 'latin1');
+const ST_BYTES = Buffer.from('ST', 'latin1');
+const BPR_BYTES = Buffer.from('BPR', 'latin1');
 
 export interface ScanListener {
   /** A complete segment is in `buf[segmentStart, segmentEnd)`; `id` packs its identifier. */
   segment(scanner: SegmentScanner, id: number): void;
-  problem(code: DiagnosticCode, offset: number, message: string): void;
+  /** A problem the scanner found, with what it expected there and what it found, if said. */
+  problem(
+    code: DiagnosticCode,
+    offset: number,
+    message: string,
+    expected: string,
+    found: string | null,
+  ): void;
   /**
-   * Offered `buf` from `from` on, before the scanner cuts it (unless it splits every segment):
-   * takes what segments it can straight from the bytes, `segment` unseen, and returns where
-   * it stopped. `base` is the stream offset of `buf[0]`.
+   * Offered `buf` from `from` on, before the scanner cuts it: takes what segments it can
+   * straight from the bytes, `segment` unseen, and returns where it stopped. `base` is the
+   * stream offset of `buf[0]`. A segment it takes whose elements it needs is recorded with
+   * {@link SegmentScanner.splitRest}.
    */
   takeSegments(buf: Buffer, base: number, from: number, stop: number): number;
 }
@@ -84,10 +94,10 @@ export class SegmentScanner {
   count = 0;
 
   /**
-   * Whether to split every segment into elements while searching its end, as the typed model
-   * reads nearly all of them. Otherwise the listener is offered the bytes first
-   * ({@link ScanListener.takeSegments}) and a segment it leaves is split only on demand.
-   * Dates are never split ahead: nearly all have one fixed shape that is read in place.
+   * Whether a segment the listener leaves ({@link ScanListener.takeSegments}) is split into
+   * elements while its end is searched, as the typed model reads nearly all of them;
+   * otherwise it is split only on demand. Dates are never split ahead: nearly all have one
+   * fixed shape that is read in place.
    */
   splitAll = false;
 
@@ -102,6 +112,8 @@ export class SegmentScanner {
   private lost = false;
   /** Skipping the rest of an overlong segment. */
   private discarding = false;
+  /** Reading what the input left at its end: no more bytes will come. */
+  private ending = false;
 
   constructor(private readonly listener: ScanListener) {}
 
@@ -143,7 +155,13 @@ export class SegmentScanner {
     this.carry = null;
     if (carry !== null && !this.lost && !this.discarding) this.finishUnterminated(carry);
     if (!this.started) {
-      this.listener.problem('NOT_X12', this.streamOffset, 'the input holds no X12 data');
+      this.listener.problem(
+        'NOT_X12',
+        this.streamOffset,
+        'the input holds no X12 data',
+        'an ISA or ST segment',
+        null,
+      );
     }
   }
 
@@ -170,8 +188,13 @@ export class SegmentScanner {
   }
 
   /** Whether element k is present and not empty. */
+  /** Whether element k is present and holds more than spaces: a blank element is absent. */
   has(k: number): boolean {
-    return k < this.count && (this.ends[k] as number) > (this.starts[k] as number);
+    if (k >= this.count) return false;
+    const buf = this.buf;
+    const end = this.ends[k] as number;
+    for (let i = this.starts[k] as number; i < end; i++) if (buf[i] !== 0x20) return true;
+    return false;
   }
 
   /** Element k packed like a segment identifier when it has one to three bytes, else -1. */
@@ -271,10 +294,15 @@ export class SegmentScanner {
     this.decoded = null;
     while (p < stop) {
       if (this.started && !this.lost && !this.discarding && this.terminator !== -1) {
-        p = this.splitAll
-          ? this.plainSegments(buf, p, stop)
-          : this.listener.takeSegments(buf, base, p, stop);
+        p = this.listener.takeSegments(buf, base, p, stop);
         if (p >= stop) break;
+        if (this.splitAll) {
+          const next = this.plainSegment(buf, p);
+          if (next !== NEED_MORE) {
+            p = next;
+            continue;
+          }
+        }
       }
       if (this.discarding) {
         const t = buf.indexOf(this.terminator, p);
@@ -289,7 +317,8 @@ export class SegmentScanner {
         p++;
         continue;
       }
-      if (c === 0xef && !this.started) {
+      // A byte-order mark may start the input, or a file appended to another.
+      if (c === 0xef) {
         if (p + 2 >= n) return p;
         if (buf[p + 1] === 0xbb && buf[p + 2] === 0xbf) {
           p += 3;
@@ -330,83 +359,93 @@ export class SegmentScanner {
   }
 
   /**
-   * Cuts segments back to back from `from`, splitting each into elements while searching its
-   * end, as long as each is an ordinary one: a two- or three-character identifier other than
-   * ISA, complete in `buf`, within the length limit and the element limit. Returns where it
-   * stopped; {@link scan} takes whatever is there one step at a time, the same way.
+   * Cuts the segment at `p` and splits it into elements while searching its end, when it is
+   * an ordinary one: a two- or three-character identifier other than ISA, complete in `buf`,
+   * within the length limit and the element limit. Returns where the next segment may start,
+   * or NEED_MORE for anything else (blanks too), which {@link scan} then takes the general
+   * way, one step at a time.
    */
-  private plainSegments(buf: Buffer, from: number, stop: number): number {
+  private plainSegment(buf: Buffer, p: number): number {
     const n = buf.length;
     const separator = this.element;
     const terminator = this.terminator;
-    const listener = this.listener;
-    const starts = this.starts;
-    const ends = this.ends;
-    let p = from;
-    while (p < stop) {
-      const c = buf[p] as number;
-      if (c <= 0x20 || c === terminator) {
-        p++;
-        continue;
-      }
-      if (p + 3 >= n) return p;
+    const c = buf[p] as number;
+    if (c <= 0x20 || c === terminator || p + 3 >= n) return NEED_MORE;
 
-      const second = buf[p + 1] as number;
-      const third = buf[p + 2] as number;
-      let id: number;
-      let idEnd: number;
-      if (second === separator || second === terminator) return p;
-      if (third === separator || third === terminator) {
-        id = (c << 8) | second;
-        idEnd = p + 2;
-      } else {
-        const fourth = buf[p + 3];
-        if (fourth !== separator && fourth !== terminator) return p;
-        id = (c << 16) | (second << 8) | third;
-        if (id === ISA) return p;
-        idEnd = p + 3;
-      }
+    const second = buf[p + 1] as number;
+    const third = buf[p + 2] as number;
+    let id: number;
+    let idEnd: number;
+    if (second === separator || second === terminator) return NEED_MORE;
+    if (third === separator || third === terminator) {
+      id = (c << 8) | second;
+      idEnd = p + 2;
+    } else {
+      const fourth = buf[p + 3];
+      if (fourth !== separator && fourth !== terminator) return NEED_MORE;
+      id = (c << 16) | (second << 8) | third;
+      if (id === ISA) return NEED_MORE;
+      idEnd = p + 3;
+    }
 
-      let t: number;
-      let count = 0;
-      if (id === DTM && hasDateShape(buf, this.view, p, separator, terminator)) {
-        t = p + 16;
-      } else {
-        starts[0] = p;
-        ends[0] = idEnd;
-        let i = idEnd;
-        while (i < n && buf[i] !== terminator) {
-          if (count === MAX_ELEMENTS - 2) return p;
-          count++;
-          i++;
-          starts[count] = i;
-          while (i < n) {
-            const byte = buf[i];
-            if (byte === separator || byte === terminator) break;
-            i++;
-          }
-          ends[count] = i;
-        }
-        if (i === n) return p;
-        t = i;
-        count++;
-      }
-      if (t - p > MAX_SEGMENT_BYTES) return p;
-
+    let t: number;
+    if (id === DTM && hasDateShape(buf, this.view, p, separator, terminator)) {
+      t = p + 16;
       this.segmentStart = p;
       this.idEnd = idEnd;
-      this.count = count;
-      let end = t;
-      // A file whose terminator is LF may still end its lines with CR.
-      if (terminator === 0x0a && buf[t - 1] === 0x0d) {
-        end = t - 1;
-        if (count > 0 && (ends[count - 1] as number) > end) ends[count - 1] = end;
-      }
-      this.segmentEnd = end;
-      listener.segment(this, id);
-      p = t + 1;
+      this.count = 0;
+      this.segmentEnd = t;
+    } else {
+      this.starts[0] = p;
+      this.ends[0] = idEnd;
+      t = this.splitRest(p, idEnd, idEnd, 1);
+      if (t === -1) return NEED_MORE;
     }
-    return p;
+    if (t - p > MAX_SEGMENT_BYTES) return NEED_MORE;
+
+    this.listener.segment(this, id);
+    return t + 1;
+  }
+
+  /**
+   * Records the elements of the segment at `start` from element `k` on, those before it being
+   * recorded already: `at` is the delimiter that ends element k - 1, and each element runs to
+   * the next separator, up to the terminator. Makes it the current segment and returns where
+   * its terminator is, or -1 when `buf` ends first or the segment passes the element limit.
+   */
+  splitRest(start: number, idEnd: number, at: number, k: number): number {
+    const buf = this.buf;
+    const n = buf.length;
+    const separator = this.element;
+    const terminator = this.terminator;
+    const starts = this.starts;
+    const ends = this.ends;
+    let count = k;
+    let i = at;
+    while (i < n && buf[i] !== terminator) {
+      if (count === MAX_ELEMENTS - 1) return -1;
+      i++;
+      starts[count] = i;
+      while (i < n) {
+        const byte = buf[i];
+        if (byte === separator || byte === terminator) break;
+        i++;
+      }
+      ends[count] = i;
+      count++;
+    }
+    if (i >= n) return -1;
+
+    this.segmentStart = start;
+    this.idEnd = idEnd;
+    this.count = count;
+    this.segmentEnd = i;
+    // A file whose terminator is LF may still end its lines with CR.
+    if (terminator === 0x0a && buf[i - 1] === 0x0d) {
+      this.segmentEnd = i - 1;
+      if ((ends[count - 1] as number) === i) ends[count - 1] = i - 1;
+    }
+    return i;
   }
 
   /** Reads the segment starting at `p`; returns where the next one may start, or NEED_MORE. */
@@ -442,6 +481,21 @@ export class SegmentScanner {
     if (t === -1) return n - p > MAX_SEGMENT_BYTES ? this.overlong(buf, base, p, -1) : NEED_MORE;
     if (t - p > MAX_SEGMENT_BYTES) return this.overlong(buf, base, p, t);
 
+    // Bytes that are no segment (a MIME boundary, a line of text) before the ISA of a file
+    // appended to another would take that ISA with them up to its terminator: they end where
+    // the ISA starts.
+    const interchange = id === 0 ? interchangeWithin(buf, p + 1, t) : -1;
+    if (interchange !== -1) {
+      let end = interchange;
+      while (end > p && isBlank(buf[end - 1])) end--;
+      this.segmentStart = p;
+      this.idEnd = Math.min(idEnd, end);
+      this.segmentEnd = end;
+      this.count = 0;
+      this.listener.segment(this, 0);
+      return interchange;
+    }
+
     this.segmentStart = p;
     this.idEnd = idEnd;
     this.count = 0;
@@ -459,6 +513,8 @@ export class SegmentScanner {
       base + p,
       `byte ${base + p}: a segment runs past ${MAX_SEGMENT_BYTES} bytes without a terminator; ` +
         'it is skipped',
+      `a segment terminator within ${MAX_SEGMENT_BYTES} bytes`,
+      null,
     );
     if (t !== -1) return t + 1;
     this.discarding = true;
@@ -477,6 +533,8 @@ export class SegmentScanner {
         base + p,
         `byte ${base + p}: an ISA whose delimiters cannot be read (sixteen elements, then the ` +
           'component separator and the segment terminator); skipped up to the next ISA',
+        'an ISA of sixteen elements, then the component separator and the segment terminator',
+        null,
       );
       this.lost = true;
       return p + 3;
@@ -496,29 +554,36 @@ export class SegmentScanner {
   }
 
   /**
-   * At the start of input without ISA: an ST sets the element separator and terminator
-   * (the first byte after its control number that is neither a letter, a digit nor the
-   * separator). Anything else is not X12; the scanner then looks for an ISA.
+   * At the start of input without ISA: a GS or an ST sets the element separator (the byte
+   * after its identifier) and the segment terminator: the byte before the segment that must
+   * follow it (ST after GS, BPR after the ST of an 835), blanks aside, since control numbers
+   * may hold any punctuation. Without that segment within reach it is the first byte after
+   * the identifier that is neither a letter, a digit nor the separator. Anything else is not
+   * X12; the scanner then looks for an ISA.
    */
   private headless(buf: Buffer, base: number, p: number): number {
-    if (p + 3 >= buf.length) return NEED_MORE;
+    const ending = this.ending;
+    if (p + 3 >= buf.length && !ending) return NEED_MORE;
 
     const separator = buf[p + 2] as number;
-    if (
-      buf[p] === 0x53 &&
-      buf[p + 1] === 0x54 &&
-      !isAlphanumeric(separator) &&
-      !isBlank(separator)
-    ) {
+    const first = buf[p];
+    const second = buf[p + 1];
+    const group = first === 0x47 && second === 0x53;
+    const transaction = first === 0x53 && second === 0x54;
+    if ((group || transaction) && !isAlphanumeric(separator) && !isBlank(separator)) {
       const limit = Math.min(buf.length, p + MAX_ISA_BYTES);
-      let i = p + 3;
-      while (i < limit && (isAlphanumeric(buf[i]) || buf[i] === separator)) i++;
-      if (i === limit) {
-        if (limit === buf.length && limit - p < MAX_ISA_BYTES) return NEED_MORE;
-      } else {
+      const complete = ending || limit - p === MAX_ISA_BYTES;
+      let terminator = terminatorBefore(buf, p + 3, limit, group ? ST_BYTES : BPR_BYTES, separator);
+      if (terminator === -1 && !complete) return NEED_MORE;
+      if (terminator === -1) {
+        let i = p + 3;
+        while (i < limit && (isAlphanumeric(buf[i]) || buf[i] === separator)) i++;
+        if (i < limit) terminator = buf[i] as number;
+      }
+      if (terminator !== -1) {
         this.started = true;
         this.element = separator;
-        this.terminator = buf[i] as number;
+        this.terminator = terminator;
         this.component = -1;
         this.repetition = -1;
         return p;
@@ -528,7 +593,7 @@ export class SegmentScanner {
     if (!this.started) {
       // The sample quoted is the same however the input is cut: wait for all of it (an input
       // that ends sooner is reported when it ends).
-      if (p + NOT_X12_SAMPLE_BYTES > buf.length) return NEED_MORE;
+      if (p + NOT_X12_SAMPLE_BYTES > buf.length && !ending) return NEED_MORE;
 
       this.started = true;
       const sample = buf.toString('latin1', p, p + NOT_X12_SAMPLE_BYTES).replace(/\s+/g, ' ');
@@ -536,6 +601,8 @@ export class SegmentScanner {
         'NOT_X12',
         base + p,
         `byte ${base + p}: expected an ISA or ST segment, found "${sample}"`,
+        'an ISA or ST segment',
+        sample,
       );
     }
     this.lost = true;
@@ -551,6 +618,17 @@ export class SegmentScanner {
     if (start === end) return;
 
     const offset = this.carryBase + start;
+    if (this.terminator === -1 && !this.started && isHeadlessStart(carry, start)) {
+      // A short input without ISA: its delimiters are read from what there is.
+      this.ending = true;
+      const stop = this.scan(carry, this.carryBase, start, carry.length);
+      this.ending = false;
+      if (this.terminator !== -1 && stop < carry.length) {
+        this.carryBase += stop;
+        this.finishUnterminated(carry.subarray(stop));
+      }
+      return;
+    }
     const inInterchangeHeader = carry.subarray(start, start + 3).equals(ISA_BYTES);
     if (this.terminator === -1 || inInterchangeHeader) {
       this.started = true;
@@ -558,6 +636,8 @@ export class SegmentScanner {
         this.terminator === -1 ? 'NOT_X12' : 'BROKEN_ISA',
         offset,
         `byte ${offset}: the input ends before its first segment (or an ISA) is complete`,
+        this.terminator === -1 ? 'an ISA or ST segment' : 'a complete ISA',
+        null,
       );
       return;
     }
@@ -568,6 +648,8 @@ export class SegmentScanner {
         offset,
         `byte ${offset}: the input ends without a segment terminator; the last segment is ` +
           'read as it is and may be cut short',
+        'a segment terminator',
+        null,
       );
     }
     const terminated = Buffer.concat([carry.subarray(0, end), Buffer.of(this.terminator)]);
@@ -644,4 +726,53 @@ function readRepetition(buf: Buffer, p: number, separator: number): number {
   const single = buf[repetitionAt + 1] === separator;
   if (version < 402 || !single || isAlphanumeric(repetition) || isBlank(repetition)) return -1;
   return repetition as number;
+}
+
+/**
+ * Where an ISA starts in bytes [from, end): after a blank (or a byte-order mark) and followed
+ * by a byte that could be its element separator; -1 when there is none.
+ */
+function interchangeWithin(buf: Buffer, from: number, end: number): number {
+  let at = buf.indexOf(ISA_BYTES, from);
+  while (at !== -1 && at + 3 < end) {
+    const before = buf[at - 1] as number;
+    const after = buf[at + 3];
+    if ((isBlank(before) || before === 0xbf) && !isAlphanumeric(after) && !isBlank(after)) {
+      return at;
+    }
+    at = buf.indexOf(ISA_BYTES, at + 1);
+  }
+  return -1;
+}
+
+/**
+ * The segment terminator of a segment that starts before `from`, told by the segment `next`
+ * that follows it: the byte before `next` and its separator, blanks aside, when that byte
+ * could be a terminator; -1 when `next` is not found before `limit`.
+ */
+function terminatorBefore(
+  buf: Buffer,
+  from: number,
+  limit: number,
+  next: Buffer,
+  separator: number,
+): number {
+  let at = buf.indexOf(next, from);
+  while (at !== -1 && at + next.length < limit) {
+    if (buf[at + next.length] === separator) {
+      let i = at - 1;
+      while (i >= from && isBlank(buf[i])) i--;
+      const c = buf[i] as number;
+      if (i >= from && c !== separator && !isAlphanumeric(c) && !isBlank(c)) return c;
+    }
+    at = buf.indexOf(next, at + 1);
+  }
+  return -1;
+}
+
+/** Whether bytes at `p` start a GS or an ST followed by a possible element separator. */
+function isHeadlessStart(buf: Buffer, p: number): boolean {
+  const id = buf.toString('latin1', p, p + 2);
+  const separator = buf[p + 2];
+  return (id === 'GS' || id === 'ST') && !isAlphanumeric(separator) && !isBlank(separator);
 }

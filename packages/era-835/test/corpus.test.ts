@@ -9,6 +9,7 @@ import {
   cut,
   diagnosticsOf,
   hasCorpus,
+  parsedByHandlers,
   streamed,
 } from './support';
 
@@ -22,7 +23,7 @@ const sum = (values: readonly (number | null)[]) =>
 
 describe.skipIf(!hasCorpus)('every corpus file', () => {
   test.each(corpusFiles())(
-    '%s parses, the same whole or streamed in 291-byte chunks',
+    '%s parses, the same whole, streamed in 291-byte chunks, or by the handlers alone',
     async (path) => {
       const bytes = corpusFile(path);
       const whole = parse835(bytes);
@@ -32,6 +33,7 @@ describe.skipIf(!hasCorpus)('every corpus file', () => {
       );
 
       expect(await streamed(cut(bytes, offsets))).toEqual(whole);
+      expect(parsedByHandlers(bytes)).toEqual(whole);
       expect(JSON.parse(JSON.stringify(whole))).toEqual(whole);
     },
   );

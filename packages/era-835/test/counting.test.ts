@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { type Diagnostic, parse835, summarize835 } from '../src/index';
-import { claimsOf, diagnosticsOf, fieldCase, text } from './support';
+import { claimsOf, diagnosticsOf, fieldCase, parsedByHandlers, text } from './support';
 
 /**
- * Counting reads the usual shape of the segments that make up nearly all of a remittance
- * straight from the bytes, and leaves every other shape to the handlers the typed parse goes
- * through. Each case below puts one segment among ordinary claims (counting only reads ahead
- * when enough of the input follows) and holds counting to exactly what the typed parse finds.
+ * The reader takes the usual shape of the segments that make up nearly all of a remittance
+ * straight from the bytes, and leaves every other shape to its handlers. Each case below puts
+ * one segment among ordinary claims (the fast lane only reads ahead when enough of the input
+ * follows) and holds counting to exactly what the typed parse finds, and the typed parse to
+ * exactly what the handlers alone build.
  */
 
 const T1 = text(fieldCase('T-1'));
@@ -43,6 +44,7 @@ async function expectCountingToMatch(input: string): Promise<void> {
   const stats = await summarize835(input, { onDiagnostic: (d) => found.push(d) });
   const claims = claimsOf(document);
 
+  expect(document).toEqual(parsedByHandlers(input));
   expect(inOrder(found)).toEqual(inOrder(diagnosticsOf(document)));
   expect(stats.claims).toBe(claims.length);
   expect(stats.serviceLines).toBe(claims.reduce((n, c) => n + c.serviceLines.length, 0));

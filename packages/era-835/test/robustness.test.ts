@@ -10,6 +10,7 @@ import {
   cut,
   diagnosticsOf,
   fixture,
+  parsedByHandlers,
   streamed,
 } from './support';
 
@@ -160,7 +161,7 @@ function mutate(bytes: Buffer, mutations: readonly Mutation[]): Buffer {
 describe('mutated real files never make the parser throw, hang or disagree with itself', () => {
   const seeds = SMALL_INPUTS.map(([, bytes]) => bytes);
 
-  test('typed parse, streamed parse and counting agree on any damage', async () => {
+  test('typed parse, streamed parse, the handlers alone and counting agree on any damage', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...seeds),
@@ -172,6 +173,7 @@ describe('mutated real files never make the parser throw, hang or disagree with 
           const offsets = cutPoints.map((point) => Math.floor(point * bytes.length));
 
           expect(await streamed(cut(bytes, offsets))).toEqual(whole);
+          expect(parsedByHandlers(bytes)).toEqual(whole);
           expect(await summarize835(cut(bytes, offsets))).toMatchObject(countsOf(whole));
         },
       ),

@@ -8,6 +8,7 @@ import {
   stream835,
   type Transaction,
 } from '../src/index';
+import { parseWhole } from '../src/parse';
 
 /** The shared 835 corpus, `../shared/corpus/era835/` from the repository root. */
 export const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/era835/', import.meta.url));
@@ -77,6 +78,14 @@ export async function streamed(input: Era835Input): Promise<Era835Document> {
     else if (event.type === 'diagnostic') diagnostics.push(event.diagnostic);
   }
   return { transactions, diagnostics };
+}
+
+/**
+ * The typed parse with every segment left to the reader's handlers: what `parse835` gives
+ * when the fast lane that reads the usual segments straight from the bytes takes nothing.
+ */
+export function parsedByHandlers(input: string | Uint8Array): Era835Document {
+  return parseWhole(input, { fastLane: false });
 }
 
 /** The bytes cut at the given offsets (sorted, within the input). */
