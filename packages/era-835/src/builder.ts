@@ -316,7 +316,6 @@ export class ModelBuilder {
     if (claim !== null) claim.serviceLines = append(claim.serviceLines, line);
   }
 
-
   /**
    * One CAS triplet of `group` (CAS01 packed as two bytes, one of the five the reader allows),
    * its reason in bytes [reasonStart, reasonEnd) and its quantity in [quantityStart,
@@ -561,7 +560,7 @@ const EMPTY_PROCEDURE: Procedure = Object.freeze({
   description: null,
 });
 
-/** A CAS01 group packed as two bytes as one of the five shared strings (the reader allows no other). */
+/** CAS01 packed as two bytes, as one of the five shared strings (the reader allows no other). */
 function groupText(group: number): string {
   if (group === 0x5052) return 'PR';
   if (group === 0x434f) return 'CO';
