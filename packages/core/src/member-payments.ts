@@ -24,7 +24,6 @@ import {
   findMemberByExternalId,
   getClaim,
   getMember,
-  recordVisitPayment,
   type UpdateMemberInput,
   updateMember,
 } from './use-cases/members-and-claims';
@@ -53,6 +52,7 @@ import {
 } from './use-cases/payment-requests';
 import { type IngestOptions, ingestRemittance } from './use-cases/remittance-ingestion';
 import { tick } from './use-cases/scheduler';
+import { recordVisitPayment } from './use-cases/visit-payments';
 
 export interface MemberPaymentsDependencies {
   readonly storage: StoragePort;

@@ -15,6 +15,7 @@ import {
   type Instance,
   instanceOn,
   memberWithClaims,
+  remittance,
   type SimulatedStripe,
   simulatedStripe,
   succeeded,
@@ -100,19 +101,6 @@ describe('BR-14: the same remittance ingested twice creates one set of requests'
       warnings: [],
     };
   };
-
-  const remittance = (
-    traceNumber: string,
-    claimPayments: readonly ClaimPaymentInput[],
-  ): RemittanceInput => ({
-    source: 'electronic',
-    payerId: '1512345678',
-    payerName: 'ACME TEST HEALTH PLAN',
-    traceNumber,
-    paymentDate: '2024-01-08',
-    currency: 'usd',
-    claimPayments,
-  });
 
   /** T-1: PCN-1001, the member owes 50.00 (deductible 30.00, coinsurance 20.00). */
   const t1 = claimPayment('PCN-1001', 'CLM0001', {

@@ -22,11 +22,13 @@ export type RemittanceDecision =
   /**
    * The member owes `amountMinor` for the claim (zero included: a correction that brings the
    * bill to nothing). A request is created, or the claim's earlier request restated.
+   * `mismatch`: the stated total and the PR adjustments disagree, so the amount is in doubt.
    */
   | {
       readonly action: 'bill';
       readonly amountMinor: number;
       readonly hold: HoldCode | null;
+      readonly mismatch: boolean;
       readonly reason: string;
     };
 
@@ -96,7 +98,10 @@ export function decide(input: DecisionInput): RemittanceDecision {
   if (is(status, CLAIM_STATUS.reversal)) {
     return input.corrected
       ? { action: 'skip', reason: 'reversal corrected in this remittance' }
-      : { action: 'withdraw', reason: 'payer reversed the claim: what was billed is withdrawn' };
+      : {
+          action: 'withdraw',
+          reason: 'payer reversed the claim with no correction in this remittance',
+        };
   }
 
   if (!is(status, CLAIM_STATUS.processed)) {
@@ -116,6 +121,7 @@ export function decide(input: DecisionInput): RemittanceDecision {
       action: 'bill',
       amountMinor: Math.max(0, reviewed - input.collectedAtVisitMinor),
       hold: 'needs_review',
+      mismatch: true,
       reason:
         `patient responsibility mismatch: the payer states ${amount(owedMinor)} ` +
         `but its PR adjustments add up to ${amount(adjustmentCents)}`,
@@ -132,6 +138,7 @@ export function decide(input: DecisionInput): RemittanceDecision {
     action: 'bill',
     amountMinor: netMinor,
     hold: null,
+    mismatch: false,
     reason: `processed claim: patient responsibility ${amount(owedMinor)}${collected}`,
   };
 }

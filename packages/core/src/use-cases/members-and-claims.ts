@@ -246,48 +246,12 @@ export function getClaim(
   return context.storage.transaction((tx) => loadClaim(tx, organizationId, claimId));
 }
 
-const visitPaymentSchema = z.object({ amount: moneyInputSchema });
-
-/**
- * Records what the member already paid at the visit for a claim (a co-pay at the front desk).
- * Requests generated from remittances for this claim bill only what remains.
- */
-export function recordVisitPayment(
-  context: Context,
-  organizationId: OrganizationId,
-  claimId: ClaimId,
-  amount: MoneyInput,
-): ResultAsync<Claim, DomainError> {
-  const valid = validate(visitPaymentSchema, { amount }, 'visit payment');
-  if (valid.isErr()) {
-    return errAsync(valid.error);
-  }
-
-  return context.storage.transaction(async (tx) => {
-    const claim = await loadClaim(tx, organizationId, claimId);
-    if (claim.isErr()) {
-      return err(claim.error);
-    }
-
-    const collected = toMoney(valid.value.amount, claim.value.chargeAmount.currency, 'amount')
-      .andThen((money) => atLeast(money, 0, 'amount', 'a payment at the visit cannot be negative'))
-      .andThen((money) => withinCharge(money, claim.value.chargeAmount, 'amount'));
-    if (collected.isErr()) {
-      return err(collected.error);
-    }
-
-    return ok(
-      await tx.claims.update({
-        ...claim.value,
-        collectedAtVisit: collected.value,
-        updatedAt: context.clock.now(),
-      }),
-    );
-  });
-}
-
 /** The member cannot have paid at the visit more than the claim charges for the visit. */
-function withinCharge(collected: Money, charge: Money, field: string): Result<Money, DomainError> {
+export function withinCharge(
+  collected: Money,
+  charge: Money,
+  field: string,
+): Result<Money, DomainError> {
   return collected.minor <= charge.minor
     ? ok(collected)
     : err(
@@ -300,7 +264,7 @@ function withinCharge(collected: Money, charge: Money, field: string): Result<Mo
       );
 }
 
-function atLeast(
+export function atLeast(
   amount: Money,
   minimum: number,
   field: string,

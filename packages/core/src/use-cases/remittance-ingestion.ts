@@ -98,6 +98,11 @@ export interface IngestReport {
 /** What one claim payment leads to, decided from stored state before anything is written. */
 type Plan =
   | { readonly kind: 'duplicate' }
+  /**
+   * A claim payment whose key an earlier one with other amounts holds: not the same money, yet
+   * it cannot be recorded under that key. Staff see it; nothing is written.
+   */
+  | { readonly kind: 'collision'; readonly reason: string }
   | { readonly kind: 'unmatched' }
   | {
       readonly kind: 'record';
@@ -137,6 +142,8 @@ interface Entry {
   readonly claimPayment: ClaimPaymentInput;
   readonly key: string;
   readonly corrected: boolean;
+  /** Another claim payment for the same claim in this remittance failed its checks. */
+  readonly unreadableSibling: boolean;
 }
 
 /**
@@ -212,14 +219,17 @@ async function ingestNow(
 
   // Every claim payment is checked first, so that one broken entry costs only itself.
   const valid: ClaimPaymentInput[] = [];
+  const unreadable = new Set<string>();
   for (const [index, raw] of remittance.claimPayments.entries()) {
     const checked = checkClaimPayment(raw, index);
     if (checked.isOk()) {
       valid.push(checked.value);
     } else {
       const pcn = (raw as { patientControlNumber?: unknown } | null)?.patientControlNumber;
+      const patientControlNumber = typeof pcn === 'string' ? pcn.trim() : '';
+      unreadable.add(patientControlNumber);
       ingestion.report.skipped.push({
-        patientControlNumber: typeof pcn === 'string' ? pcn : '',
+        patientControlNumber,
         statusCode: '',
         reason: checked.error.message,
       });
@@ -231,6 +241,7 @@ async function ingestNow(
     claimPayment,
     key: claimPaymentKey(remittance, claimPayment),
     corrected: corrected.has(index),
+    unreadableSibling: unreadable.has(claimPayment.patientControlNumber),
   }));
   for (let start = 0; start < entries.length; start += CHUNK) {
     const done = await ingestChunk(ingestion, entries.slice(start, start + CHUNK));
@@ -326,7 +337,7 @@ async function ingestChunk(
         return context.storage.transaction(async (tx) => {
           for (const entry of entries) {
             const { claimPayment, key } = entry;
-            const planned = await plan(ingestion, tx, claimPayment, key, entry.corrected);
+            const planned = await plan(ingestion, tx, entry);
             if (needsGateway(planned)) {
               break;
             }
@@ -373,14 +384,15 @@ async function ingestChunk(
 
 async function ingestClaimPayment(
   ingestion: Ingestion,
-  { claimPayment, key, corrected }: Entry,
+  entry: Entry,
 ): Promise<Result<void, DomainError>> {
+  const { claimPayment, key } = entry;
   for (let attempt = 0; ; attempt += 1) {
     const announcements: Array<() => void> = [];
 
     // A plan that needs no gateway call is decided and written in one unit of work.
     const local = await ingestion.context.storage.transaction(async (tx) => {
-      const planned = await plan(ingestion, tx, claimPayment, key, corrected);
+      const planned = await plan(ingestion, tx, entry);
       if (ingestion.dryRun || needsGateway(planned)) {
         return ok({ planned, requestId: null as string | null, done: false });
       }
@@ -443,16 +455,19 @@ function needsGateway(planned: Plan): boolean {
   );
 }
 
-async function plan(
-  ingestion: Ingestion,
-  tx: UnitOfWork,
-  claimPayment: ClaimPaymentInput,
-  key: string,
-  corrected: boolean,
-): Promise<Plan> {
+async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise<Plan> {
+  const { claimPayment, key } = entry;
   const organizationId = ingestion.organization.id;
-  if (await tx.remittances.findClaimPayment(organizationId, key)) {
-    return { kind: 'duplicate' };
+  const seen = await tx.remittances.findClaimPayment(organizationId, key);
+  if (seen) {
+    return sameMoney(seen, claimPayment)
+      ? { kind: 'duplicate' }
+      : {
+          kind: 'collision',
+          reason:
+            `claim payment ${seen.id} has the same payer, trace, CLP01, CLP07 and CLP02 but ` +
+            'other amounts; staff apply this one by hand',
+        };
   }
 
   const claim = await tx.claims.findByPatientControlNumber(
@@ -468,16 +483,16 @@ async function plan(
     source: ingestion.remittance.source,
     automationEnabled: ingestion.organization.settings.generateFromRemittance,
     collectedAtVisitMinor: claim.collectedAtVisit.minor,
-    corrected,
+    corrected: entry.corrected,
   });
   if (decision.action === 'record' || decision.action === 'skip') {
     const outcome = decision.action === 'record' ? 'recorded' : 'skipped';
     return { kind: 'record', claim, outcome, reason: decision.reason };
   }
 
-  const billed = (await tx.requests.findOpenForClaim(organizationId, claim.id)).filter(
-    (request) => request.source.kind === 'remittance',
-  );
+  const open = await tx.requests.findOpenForClaim(organizationId, claim.id);
+  const byHand = open.find((request) => request.source.kind === 'manual');
+  const billed = open.filter((request) => request.source.kind === 'remittance');
   const owedMinor = decision.action === 'withdraw' ? 0 : decision.amountMinor;
   const limit =
     decision.action === 'withdraw'
@@ -485,8 +500,34 @@ async function plan(
       : chargeLimit(owedMinor, ingestion.organization.settings.currency);
   const hold = decision.action === 'withdraw' ? null : (decision.hold ?? limit?.hold ?? null);
   const why = limit?.reason ? `${decision.reason}; ${limit.reason}` : decision.reason;
+  const review = (request: PaymentRequest | null, reason: string): Plan => ({
+    kind: 'review',
+    claim,
+    request,
+    reason: `${why}; ${reason}`,
+  });
 
-  if (billed.length === 0 && owedMinor === 0) {
+  // What staff billed by hand is theirs: a remittance neither changes it nor bills the same
+  // care a second time beside it.
+  if (byHand) {
+    return review(byHand, `staff billed this claim by hand in ${byHand.id}; staff reconcile`);
+  }
+
+  // Withdrawing on a reversal whose correction could not be read would give back money the
+  // correction may still say is owed.
+  if (decision.action === 'withdraw' && entry.unreadableSibling) {
+    return {
+      kind: 'review',
+      claim,
+      request: billed.at(-1) ?? null,
+      reason:
+        'payer reversed the claim, and another claim payment for it in this remittance could ' +
+        'not be read; staff apply both',
+    };
+  }
+
+  const mismatch = decision.action === 'bill' && decision.mismatch;
+  if (billed.length === 0 && owedMinor === 0 && !mismatch) {
     const reason =
       decision.action === 'withdraw'
         ? 'reversal of a claim we had not billed'
@@ -496,12 +537,15 @@ async function plan(
 
   const restated = restate(billed, owedMinor, hold);
   if (restated.kind === 'review') {
-    return {
-      kind: 'review',
-      claim,
-      request: restated.request,
-      reason: `${why}; ${restated.reason}`,
-    };
+    return review(restated.request, restated.reason);
+  }
+
+  // Totals that disagree may bill only in a request held for staff; they never refund, cancel
+  // without a replacement, or pass unseen because the claim already bills one of the numbers.
+  const holds = restated.actions.some((a) => a.type === 'create' || a.type === 'amend');
+  const refunds = restated.actions.some((a) => a.type === 'refund');
+  if (mismatch && (!holds || refunds)) {
+    return review(billed.at(-1) ?? null, 'nothing changed until staff decide');
   }
 
   if (restated.actions.length === 0) {
@@ -514,6 +558,19 @@ async function plan(
   }
 
   return { kind: 'restate', claim, actions: restated.actions, reason: why };
+}
+
+/**
+ * A delivery of the claim payment already recorded under the same key, as far as the stored
+ * amounts tell: the charge, the payment and what the member owes.
+ */
+function sameMoney(seen: ClaimPaymentRecord, claimPayment: ClaimPaymentInput): boolean {
+  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+  return (
+    seen.chargeCents === claimPayment.chargeCents &&
+    seen.paidCents === claimPayment.paidCents &&
+    seen.patientResponsibilityCents === (declaredCents ?? adjustmentCents)
+  );
 }
 
 /**
@@ -547,6 +604,7 @@ function writePlan(
 ): Promise<Result<string | null, DomainError>> {
   switch (planned.kind) {
     case 'duplicate':
+    case 'collision':
       return Promise.resolve(ok(null));
     case 'unmatched':
       return store(
@@ -571,19 +629,50 @@ function writePlan(
         planned.reason,
       );
     case 'review':
-      return store(
-        ingestion,
-        writing,
-        claimPayment,
-        key,
-        planned.claim,
-        planned.request?.id ?? null,
-        'held_for_review',
-        planned.reason,
-      );
+      return writeReview(ingestion, writing, claimPayment, key, planned);
     case 'restate':
       return writeRestatement(ingestion, writing, claimPayment, key, planned, announcements);
   }
+}
+
+/**
+ * Records a claim payment held for staff and notes it on the request it concerns, so that the
+ * request's own audit trail says which remittance waits on it and why.
+ */
+async function writeReview(
+  ingestion: Ingestion,
+  writing: Writing,
+  claimPayment: ClaimPaymentInput,
+  key: string,
+  planned: Extract<Plan, { kind: 'review' }>,
+): Promise<Result<string | null, DomainError>> {
+  const request = planned.request
+    ? await writing.tx.requests.get(planned.request.organizationId, planned.request.id)
+    : null;
+  if (request) {
+    const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+    await writing.tx.audit.append(
+      auditEntry(request, request.status, {
+        auditId: newAuditId(ingestion.context),
+        at: writing.now,
+        actor: remittanceActor(ingestion, key),
+        reason: `held for review: ${planned.reason}`,
+        action: 'note',
+        details: { declaredMinor: declaredCents, itemizedMinor: adjustmentCents },
+      }),
+    );
+  }
+
+  return store(
+    ingestion,
+    writing,
+    claimPayment,
+    key,
+    planned.claim,
+    planned.request?.id ?? null,
+    'held_for_review',
+    planned.reason,
+  );
 }
 
 /** Amends and creates: the local half of a restatement, with the claim payment's record. */
@@ -882,6 +971,9 @@ function report(
   switch (planned.kind) {
     case 'duplicate':
       out.duplicates.push({ patientControlNumber: pcn, key });
+      return;
+    case 'collision':
+      reportReview(out, claimPayment, null, planned.reason);
       return;
     case 'unmatched':
       out.unmatched.push({
