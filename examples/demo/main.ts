@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import {
   asId,
   createMemberPayments,
@@ -41,7 +42,8 @@ import { count } from '../shared/words';
 import { submitForm } from './browser';
 
 const SAMPLE = fileURLToPath(new URL('./sample-835.txt', import.meta.url));
-const file = process.argv[2] ?? SAMPLE;
+const USAGE = 'usage: pnpm demo [file.835]   (the bundled sample when no file is given)';
+const file = fileArgument();
 const say = (line = '') => console.log(line);
 const step = (number: number, title: string) => say(`\n${number}. ${title}`);
 
@@ -210,6 +212,12 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
 
   step(5, 'The overnight batch sends the drafts as Stripe invoices');
   const drafts = (await sdk.requests.list(organizationId, { statuses: ['draft'] }))._unsafeUnwrap();
+  // Drafts held for staff (totals in doubt, below Stripe's minimum) wait for people; the batch
+  // passes them over, so the bar counts only the others.
+  const forStaff = drafts.filter(
+    (draft) => draft.hold?.code === 'needs_review' || draft.hold?.code === 'below_minimum_charge',
+  );
+  const due = drafts.length - forStaff.length;
   const bar = new SingleBar({
     format: '   sending [{bar}] {value}/{total}',
     barCompleteChar: '#',
@@ -219,11 +227,11 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     notTTYSchedule: 500,
     stream: process.stdout,
   });
-  bar.start(drafts.length, 0);
+  bar.start(due, 0);
   const batch = (
     await sdk.batch.runNow(organizationId, { onProgress: ({ processed }) => bar.update(processed) })
   )._unsafeUnwrap();
-  bar.update(drafts.length);
+  bar.update(due);
   bar.stop();
   say(
     `   sent ${batch.sent}, held ${batch.heldCount}, failed ${batch.failedCount}; ` +
@@ -231,6 +239,11 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   );
   for (const held of batch.held) {
     say(`   held ${await label(sdk, organizationId, held.requestId)}: ${held.message}`);
+  }
+  for (const waiting of forStaff) {
+    say(
+      `   waits for staff: ${await label(sdk, organizationId, waiting.id)}: ${waiting.hold?.message}`,
+    );
   }
 
   step(6, 'Stripe’s webhooks reach the clinic’s endpoint');
@@ -293,8 +306,37 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   }
 }
 
+/** The one optional argument; `--help` prints the usage, anything else unknown exits 2. */
+function fileArgument(): string {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean' } } });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+
+  if (parsed.values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (parsed.positionals.length > 1) {
+    console.error(`error: one file at most, got ${parsed.positionals.length}\n${USAGE}`);
+    process.exit(2);
+  }
+  return parsed.positionals[0] ?? SAMPLE;
+}
+
 function readDocument(path: string): Era835Document {
-  const document = parse835(readFileSync(path));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new Error(`cannot read ${path} (${code})`);
+  }
+
+  const document = parse835(bytes);
   if (document.transactions.length === 0) {
     const problem = document.diagnostics[0]?.message ?? 'no 835 transaction set in it';
     throw new Error(`${path} is not an 835 remittance: ${problem}`);

@@ -17,6 +17,14 @@ const READ_BYTES = 1 << 20;
 /** Claims are written to standard output in batches of about this many characters. */
 const OUTPUT_BATCH = 1 << 16;
 
+/** What is wrong with a command line that asks for nothing we do, in one line. */
+function wrongUse(command: string | undefined, file: string | undefined, extra: number): string {
+  if (command === undefined) return 'no command given';
+  if (command !== 'claims' && command !== 'stats') return `unknown command "${command}"`;
+  if (file === undefined) return `${command} needs a FILE (or - for standard input)`;
+  return `${command} takes one FILE, got ${extra + 1}`;
+}
+
 async function main(args: readonly string[]): Promise<number> {
   const [command, file, ...rest] = args;
   // Asking for help is not a mistake: usage goes to standard output and the exit is clean.
@@ -26,7 +34,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
 
   if ((command !== 'claims' && command !== 'stats') || file === undefined || rest.length > 0) {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`era835: ${printable(wrongUse(command, file, rest.length))}\n${USAGE}\n`);
     return 2;
   }
 

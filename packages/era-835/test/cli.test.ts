@@ -178,11 +178,18 @@ describe('input that cannot be read as an 835', () => {
     expect(run.stderr).toMatch(/^era835: cannot read .*missing\.835: ENOENT[^\n]*\n$/);
   });
 
-  test('a wrong command prints the usage and exits 2', async () => {
-    const run = await era835(['parse']);
+  test.each([
+    [['parse', 'x.835'], 'unknown command "parse"'],
+    [[], 'no command given'],
+    [['stats'], 'stats needs a FILE (or - for standard input)'],
+    [['claims', 'a.835', 'b.835'], 'claims takes one FILE, got 2'],
+  ])('%j says what is wrong, prints the usage and exits 2', async (args, problem) => {
+    const run = await era835(args);
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^usage: era835 claims FILE/);
+    const [first, second] = run.stderr.split('\n');
+    expect(first).toBe(`era835: ${problem}`);
+    expect(second).toMatch(/^usage: era835 claims FILE/);
   });
 
   test.each(['--help', '-h', 'help'])(

@@ -64,8 +64,8 @@ export interface PatientResponsibilityInput {
 }
 
 /**
- * A remittance the organization received, stored once per payer and trace number. A paper
- * EOB's trace number is stored as `paper|<trace>`, apart from the 835 of the same payment.
+ * A remittance the organization received, stored once per source, payer and trace number: a
+ * paper EOB is kept apart from the 835 of the same payment.
  */
 export interface RemittanceRecord {
   readonly id: RemittanceId;

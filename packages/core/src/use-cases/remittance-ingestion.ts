@@ -100,9 +100,14 @@ type Plan =
   | { readonly kind: 'duplicate' }
   /**
    * A claim payment whose key an earlier one with other amounts holds: not the same money, yet
-   * it cannot be recorded under that key. Staff see it; nothing is written.
+   * it cannot be recorded under that key. Staff see it, on the claim's newest open request when
+   * it has one; nothing else is written.
    */
-  | { readonly kind: 'collision'; readonly reason: string }
+  | {
+      readonly kind: 'collision';
+      readonly request: PaymentRequest | null;
+      readonly reason: string;
+    }
   | { readonly kind: 'unmatched' }
   | {
       readonly kind: 'record';
@@ -130,7 +135,18 @@ interface Ingestion {
   readonly record: RemittanceRecord;
   readonly report: IngestReport;
   readonly dryRun: boolean;
+  /**
+   * The claim payments a dry run has planned, by key: it writes no record, so these stand in
+   * for the ones a real run would have written by then.
+   */
+  readonly previewed: Map<string, ClaimMoney>;
 }
+
+/** What tells two deliveries of a claim payment under one key apart. */
+type ClaimMoney = Pick<
+  ClaimPaymentRecord,
+  'chargeCents' | 'paidCents' | 'patientResponsibilityCents'
+>;
 
 /** Each claim payment is planned again at most this often when money moved under it. */
 const REPLANS = 3;
@@ -201,6 +217,7 @@ async function ingestNow(
     remittance,
     record: opened.value.record,
     dryRun,
+    previewed: new Map(),
     report: {
       remittanceId: dryRun ? null : opened.value.record.id,
       payerId: remittance.payerId,
@@ -456,18 +473,24 @@ function needsGateway(planned: Plan): boolean {
 }
 
 async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise<Plan> {
+  const planned = await planEntry(ingestion, tx, entry);
+  if (ingestion.dryRun && planned.kind !== 'duplicate' && planned.kind !== 'collision') {
+    ingestion.previewed.set(entry.key, moneyOf(entry.claimPayment));
+  }
+  return planned;
+}
+
+async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise<Plan> {
   const { claimPayment, key } = entry;
   const organizationId = ingestion.organization.id;
-  const seen = await tx.remittances.findClaimPayment(organizationId, key);
+  const seen =
+    (await tx.remittances.findClaimPayment(organizationId, key)) ??
+    ingestion.previewed.get(key) ??
+    null;
   if (seen) {
-    return sameMoney(seen, claimPayment)
+    return sameMoney(seen, moneyOf(claimPayment))
       ? { kind: 'duplicate' }
-      : {
-          kind: 'collision',
-          reason:
-            `claim payment ${seen.id} has the same payer, trace, CLP01, CLP07 and CLP02 but ` +
-            'other amounts; staff apply this one by hand',
-        };
+      : collision(ingestion, tx, claimPayment);
   }
 
   const claim = await tx.claims.findByPatientControlNumber(
@@ -485,13 +508,30 @@ async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise
     collectedAtVisitMinor: claim.collectedAtVisit.minor,
     corrected: entry.corrected,
   });
-  if (decision.action === 'record' || decision.action === 'skip') {
-    const outcome = decision.action === 'record' ? 'recorded' : 'skipped';
-    return { kind: 'record', claim, outcome, reason: decision.reason };
+  if (decision.action === 'record') {
+    return { kind: 'record', claim, outcome: 'recorded', reason: decision.reason };
   }
 
+  // What staff billed by hand is theirs: a remittance neither changes it nor bills the same
+  // care a second time beside it, and what the payer says of the claim (a denial, a forward
+  // to another payer) reaches staff instead of passing as skipped. A reversal that its
+  // correction follows leaves that to the correction.
   const open = await tx.requests.findOpenForClaim(organizationId, claim.id);
   const byHand = open.find((request) => request.source.kind === 'manual');
+  const pairedReversal = decision.action === 'skip' && entry.corrected;
+  if (byHand && !pairedReversal) {
+    return {
+      kind: 'review',
+      claim,
+      request: byHand,
+      reason: `${decision.reason}; staff billed this claim by hand in ${byHand.id}; staff reconcile`,
+    };
+  }
+
+  if (decision.action === 'skip') {
+    return { kind: 'record', claim, outcome: 'skipped', reason: decision.reason };
+  }
+
   const billed = open.filter((request) => request.source.kind === 'remittance');
   const owedMinor = decision.action === 'withdraw' ? 0 : decision.amountMinor;
   const limit =
@@ -506,12 +546,6 @@ async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise
     request,
     reason: `${why}; ${reason}`,
   });
-
-  // What staff billed by hand is theirs: a remittance neither changes it nor bills the same
-  // care a second time beside it.
-  if (byHand) {
-    return review(byHand, `staff billed this claim by hand in ${byHand.id}; staff reconcile`);
-  }
 
   // Withdrawing on a reversal whose correction could not be read would give back money the
   // correction may still say is owed.
@@ -540,15 +574,32 @@ async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise
     return review(restated.request, restated.reason);
   }
 
-  // Totals that disagree may bill only in a request held for staff; they never refund, cancel
-  // without a replacement, or pass unseen because the claim already bills one of the numbers.
-  const holds = restated.actions.some((a) => a.type === 'create' || a.type === 'amend');
-  const refunds = restated.actions.some((a) => a.type === 'refund');
-  if (mismatch && (!holds || refunds)) {
+  // Totals that disagree may bill only in a draft held for staff. They never refund, void an
+  // invoice the member already holds, cancel without a replacement, or pass unseen because
+  // the claim already bills one of the numbers.
+  const actions = restated.actions;
+  const holds = actions.some((a) => a.type === 'create' || a.type === 'amend');
+  const reachesMember = actions.some(
+    (a) => a.type === 'refund' || (a.type === 'cancel' && a.request.status !== 'draft'),
+  );
+  if (mismatch && (!holds || reachesMember)) {
     return review(billed.at(-1) ?? null, 'nothing changed until staff decide');
   }
 
-  if (restated.actions.length === 0) {
+  // A member who won a dispute over this claim's money is not billed for the claim again
+  // without staff: the bank already decided once that the member does not owe it.
+  if (actions.some((a) => a.type === 'create')) {
+    const [disputed] = await tx.requests.list(
+      organizationId,
+      { claimId: claim.id, statuses: ['charged_back'] },
+      { limit: 1 },
+    );
+    if (disputed) {
+      return review(disputed, `the member won a dispute over ${disputed.id}; staff decide`);
+    }
+  }
+
+  if (actions.length === 0) {
     return {
       kind: 'record',
       claim,
@@ -557,19 +608,51 @@ async function plan(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Promise
     };
   }
 
-  return { kind: 'restate', claim, actions: restated.actions, reason: why };
+  return { kind: 'restate', claim, actions, reason: why };
+}
+
+/**
+ * A claim payment under the key of an earlier one with other amounts. It concerns the claim's
+ * newest open request, if the claim payment matches a claim that has one.
+ */
+async function collision(
+  ingestion: Ingestion,
+  tx: UnitOfWork,
+  claimPayment: ClaimPaymentInput,
+): Promise<Plan> {
+  const organizationId = ingestion.organization.id;
+  const claim = await tx.claims.findByPatientControlNumber(
+    organizationId,
+    claimPayment.patientControlNumber,
+  );
+  const open = claim ? await tx.requests.findOpenForClaim(organizationId, claim.id) : [];
+  return {
+    kind: 'collision',
+    request: open.at(-1) ?? null,
+    reason:
+      'another claim payment has the same payer, trace, CLP01, CLP07 and CLP02 but other ' +
+      'amounts; staff apply this one by hand',
+  };
+}
+
+function moneyOf(claimPayment: ClaimPaymentInput): ClaimMoney {
+  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+  return {
+    chargeCents: claimPayment.chargeCents,
+    paidCents: claimPayment.paidCents,
+    patientResponsibilityCents: declaredCents ?? adjustmentCents,
+  };
 }
 
 /**
  * A delivery of the claim payment already recorded under the same key, as far as the stored
  * amounts tell: the charge, the payment and what the member owes.
  */
-function sameMoney(seen: ClaimPaymentRecord, claimPayment: ClaimPaymentInput): boolean {
-  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+function sameMoney(seen: ClaimMoney, other: ClaimMoney): boolean {
   return (
-    seen.chargeCents === claimPayment.chargeCents &&
-    seen.paidCents === claimPayment.paidCents &&
-    seen.patientResponsibilityCents === (declaredCents ?? adjustmentCents)
+    seen.chargeCents === other.chargeCents &&
+    seen.paidCents === other.paidCents &&
+    seen.patientResponsibilityCents === other.patientResponsibilityCents
   );
 }
 
@@ -604,8 +687,9 @@ function writePlan(
 ): Promise<Result<string | null, DomainError>> {
   switch (planned.kind) {
     case 'duplicate':
-    case 'collision':
       return Promise.resolve(ok(null));
+    case 'collision':
+      return noteHeld(ingestion, writing, claimPayment, key, planned).then(() => ok(null));
     case 'unmatched':
       return store(
         ingestion,
@@ -646,23 +730,7 @@ async function writeReview(
   key: string,
   planned: Extract<Plan, { kind: 'review' }>,
 ): Promise<Result<string | null, DomainError>> {
-  const request = planned.request
-    ? await writing.tx.requests.get(planned.request.organizationId, planned.request.id)
-    : null;
-  if (request) {
-    const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
-    await writing.tx.audit.append(
-      auditEntry(request, request.status, {
-        auditId: newAuditId(ingestion.context),
-        at: writing.now,
-        actor: remittanceActor(ingestion, key),
-        reason: `held for review: ${planned.reason}`,
-        action: 'note',
-        details: { declaredMinor: declaredCents, itemizedMinor: adjustmentCents },
-      }),
-    );
-  }
-
+  await noteHeld(ingestion, writing, claimPayment, key, planned);
   return store(
     ingestion,
     writing,
@@ -672,6 +740,34 @@ async function writeReview(
     planned.request?.id ?? null,
     'held_for_review',
     planned.reason,
+  );
+}
+
+/** A note on the held claim payment's request, if it concerns one, naming the remittance. */
+async function noteHeld(
+  ingestion: Ingestion,
+  writing: Writing,
+  claimPayment: ClaimPaymentInput,
+  key: string,
+  planned: { readonly request: PaymentRequest | null; readonly reason: string },
+): Promise<void> {
+  const request = planned.request
+    ? await writing.tx.requests.get(planned.request.organizationId, planned.request.id)
+    : null;
+  if (!request) {
+    return;
+  }
+
+  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+  await writing.tx.audit.append(
+    auditEntry(request, request.status, {
+      auditId: newAuditId(ingestion.context),
+      at: writing.now,
+      actor: remittanceActor(ingestion, key),
+      reason: `held for review: ${planned.reason}`,
+      action: 'note',
+      details: { declaredMinor: declaredCents, itemizedMinor: adjustmentCents },
+    }),
   );
 }
 
@@ -973,7 +1069,7 @@ function report(
       out.duplicates.push({ patientControlNumber: pcn, key });
       return;
     case 'collision':
-      reportReview(out, claimPayment, null, planned.reason);
+      reportReview(out, claimPayment, planned.request?.id ?? null, planned.reason);
       return;
     case 'unmatched':
       out.unmatched.push({

@@ -16,8 +16,9 @@ import { atLeast, loadClaim, withinCharge } from './members-and-claims';
 const visitPaymentSchema = z.object({ amount: moneyInputSchema });
 
 /**
- * Records what the member already paid at the visit for a claim (a co-pay at the front desk).
- * Requests generated from remittances for this claim bill only what remains.
+ * Records what the member already paid at the visit for a claim (a co-pay at the front desk),
+ * as a total: a second call corrects the first. Requests generated from remittances for this
+ * claim bill only what remains.
  */
 export function recordVisitPayment(
   context: Context,
@@ -51,8 +52,8 @@ export function recordVisitPayment(
         collectedAtVisit: collected.value,
         updatedAt: context.clock.now(),
       });
-      const raised = collected.value.minor - claim.value.collectedAtVisit.minor;
-      const moved = await lowerRemittanceDrafts(context, tx, updated, raised);
+      const change = collected.value.minor - claim.value.collectedAtVisit.minor;
+      const moved = await moveRemittanceDrafts(context, tx, updated, change);
       return ok({ claim: updated, moved });
     })
     .andThen(({ claim, moved }) =>
@@ -76,20 +77,22 @@ async function settleMoved(
 const VISIT_PAYMENT: Actor = { kind: 'system', process: 'visit payment' };
 
 /**
- * A visit payment recorded after a remittance billed the claim: the member paid at the desk
- * part of what its drafts ask for, so the newest drafts are lowered by what the visit payment
- * grew, and a draft brought to nothing is canceled. Requests are billed as the remittance left
- * them otherwise; a visit payment that shrank bills nothing more without a remittance saying so.
- * Returns the status moves to announce once the unit of work has committed.
+ * A visit payment recorded after a remittance billed the claim, or corrected later: the claim's
+ * unsent drafts from remittances ask for what the remittance said less what was paid at the
+ * visit, so they move by what the visit payment changed. A visit payment that grew lowers the
+ * newest drafts first and cancels a draft it covers whole; one that shrank raises the newest
+ * draft by as much. Drafts held for staff (`needs_review`) keep their amount, with a note that
+ * says what changed, since staff decide what they bill. Returns the status moves to announce
+ * once the unit of work has committed.
  */
-async function lowerRemittanceDrafts(
+async function moveRemittanceDrafts(
   context: Context,
   tx: UnitOfWork,
   claim: Claim,
-  raisedMinor: number,
+  changeMinor: number,
 ): Promise<Array<[PaymentRequest, PaymentRequest]>> {
   const moved: Array<[PaymentRequest, PaymentRequest]> = [];
-  if (raisedMinor <= 0) {
+  if (changeMinor === 0) {
     return moved;
   }
 
@@ -97,10 +100,34 @@ async function lowerRemittanceDrafts(
   const drafts = open.filter(
     (request) => request.source.kind === 'remittance' && request.status === 'draft',
   );
-  // TODO(#6): an invoice already sent, or paid, for the claim keeps what it bills; staff void
-  // or refund the part the visit payment covers.
-  let left = raisedMinor;
-  for (const draft of drafts.reverse()) {
+  const paidAtVisit = formatMoney(claim.collectedAtVisit);
+  for (const held of drafts.filter(isHeldForStaff)) {
+    await tx.audit.append(
+      auditEntry(held, held.status, {
+        ...transitionContext(
+          context,
+          VISIT_PAYMENT,
+          `the visit payment is now ${paidAtVisit}; the amount is left to staff`,
+        ),
+        action: 'note',
+      }),
+    );
+  }
+
+  // TODO(#6): an invoice already sent, or paid, for the claim keeps what it bills, and a
+  // visit payment that shrank after its draft was canceled bills nothing more; staff settle.
+  const movable = drafts.filter((draft) => !isHeldForStaff(draft)).reverse();
+  if (changeMinor < 0) {
+    const [newest] = movable;
+    if (newest) {
+      const raised = newest.amount.minor - changeMinor;
+      await reprice(context, tx, newest, raised, `the visit payment went down to ${paidAtVisit}`);
+    }
+    return moved;
+  }
+
+  let left = changeMinor;
+  for (const draft of movable) {
     if (left === 0) {
       break;
     }
@@ -108,37 +135,57 @@ async function lowerRemittanceDrafts(
     const cut = Math.min(left, draft.amount.minor);
     left -= cut;
     const reason = `${formatMoney(money(cut, draft.amount.currency))} was paid at the visit`;
-    if (cut === draft.amount.minor) {
-      const canceled = transition(
-        draft,
-        'canceled',
-        transitionContext(context, VISIT_PAYMENT, reason),
-      );
-      if (canceled.isOk()) {
-        await tx.requests.update(canceled.value.request);
-        await tx.audit.append(canceled.value.audit);
-        moved.push([draft, canceled.value.request]);
-      }
+    if (cut < draft.amount.minor) {
+      await reprice(context, tx, draft, draft.amount.minor - cut, reason);
       continue;
     }
 
-    const lowered = await tx.requests.update({
-      ...draft,
-      amount: money(draft.amount.minor - cut, draft.amount.currency),
-      revision: draft.revision + 1,
-      updatedAt: context.clock.now(),
-    });
-    await tx.audit.append(
-      auditEntry(lowered, draft.status, {
-        ...transitionContext(context, VISIT_PAYMENT, reason),
-        action: 'edited',
-        details: {
-          amountMinor: lowered.amount.minor,
-          previousAmountMinor: draft.amount.minor,
-          revision: lowered.revision,
-        },
-      }),
+    const canceled = transition(
+      draft,
+      'canceled',
+      transitionContext(context, VISIT_PAYMENT, reason),
     );
+    if (canceled.isOk()) {
+      await tx.requests.update(canceled.value.request);
+      await tx.audit.append(canceled.value.audit);
+      moved.push([draft, canceled.value.request]);
+    }
   }
   return moved;
+}
+
+function isHeldForStaff(request: PaymentRequest): boolean {
+  return request.hold?.code === 'needs_review';
+}
+
+/**
+ * A draft billing a new amount: a new revision, so that an invoice made for the old one is
+ * never sent. A hold for being below Stripe's minimum is lifted, as a staff edit lifts it; the
+ * batch holds the draft again if the new amount is still too small.
+ */
+async function reprice(
+  context: Context,
+  tx: UnitOfWork,
+  draft: PaymentRequest,
+  amountMinor: number,
+  reason: string,
+): Promise<void> {
+  const stored = await tx.requests.update({
+    ...draft,
+    amount: money(amountMinor, draft.amount.currency),
+    revision: draft.revision + 1,
+    hold: draft.hold?.code === 'below_minimum_charge' ? null : draft.hold,
+    updatedAt: context.clock.now(),
+  });
+  await tx.audit.append(
+    auditEntry(stored, draft.status, {
+      ...transitionContext(context, VISIT_PAYMENT, reason),
+      action: 'edited',
+      details: {
+        amountMinor: stored.amount.minor,
+        previousAmountMinor: draft.amount.minor,
+        revision: stored.revision,
+      },
+    }),
+  );
 }
