@@ -1,17 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClaimPaymentInput, IngestReport } from '@memberpay/core';
+import type { IngestReport } from '@memberpay/core';
 import { parse835 } from '@memberpay/era-835';
 import { toRemittanceInput } from '@memberpay/era-835/memberpay';
 import { describe, expect, test } from 'vitest';
 import { createMatchingRecords } from '../../examples/shared/members-from-835';
 import { aWorld, type World } from '../support/world';
 import {
+  claimOf,
   claimPayment,
   clinicWithClaims,
+  ingestClaimPayments,
+  notesOn,
   ORG,
   refundedMinor,
-  remittance,
   requestsOf,
   reversal,
   sendAndPay,
@@ -26,30 +28,8 @@ function mismatched(pcn: string, declared: number, owed: number, ccn = `CCN-${pc
   };
 }
 
-async function claimOf(world: World, patientControlNumber: string) {
-  return (
-    await world.sdk.claims.findByPatientControlNumber(ORG, patientControlNumber)
-  )._unsafeUnwrap();
-}
-
-async function ingest(
-  world: World,
-  trace: string,
-  claimPayments: ClaimPaymentInput[],
-  options: { dryRun?: boolean } = {},
-) {
-  return (
-    await world.sdk.remittances.ingest(ORG, remittance(trace, claimPayments), options)
-  )._unsafeUnwrap();
-}
-
 async function visitPayment(world: World, claimId: string, amount: string) {
   return (await world.sdk.claims.recordVisitPayment(ORG, claimId, amount))._unsafeUnwrap();
-}
-
-async function notes(world: World, requestId: string) {
-  const trail = (await world.sdk.requests.auditTrail(ORG, requestId))._unsafeUnwrap();
-  return trail.filter((entry) => entry.action === 'note');
 }
 
 /** A clinic whose claim PCN-1 staff billed 50.00 by hand. */
@@ -73,14 +53,14 @@ describe('a claim staff already billed by hand', () => {
   test('the remittance creates no second request; staff see it held for review', async () => {
     const { world, byHand } = await billedByHand();
 
-    const report = await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const report = await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
 
     expect(report.created).toEqual([]);
     expect(report.heldForReview).toEqual([
       expect.objectContaining({ requestId: byHand.id, patientControlNumber: 'PCN-1' }),
     ]);
     expect((await requestsOf(world)).map((request) => request.id)).toEqual([byHand.id]);
-    const [note] = await notes(world, byHand.id);
+    const [note] = await notesOn(world, byHand.id);
     expect(note?.actor).toMatchObject({ kind: 'remittance', remittanceId: report.remittanceId });
   });
 
@@ -89,7 +69,7 @@ describe('a claim staff already billed by hand', () => {
   test('a reversal of a claim billed by hand is held for review, not ignored', async () => {
     const { world } = await billedByHand();
 
-    const report = await ingest(world, 'T1', [reversal('PCN-1', 5000)]);
+    const report = await ingestClaimPayments(world, 'T1', [reversal('PCN-1', 5000)]);
 
     expect(report.heldForReview.map((item) => item.patientControlNumber)).toEqual(['PCN-1']);
     expect(report.skipped).toEqual([]);
@@ -109,7 +89,7 @@ describe('totals that disagree never move money by themselves', () => {
       collectedAtVisit: '20.00',
     });
 
-    const report = await ingest(world, 'T1', [mismatched('PCN-1', 2000, 5000)]);
+    const report = await ingestClaimPayments(world, 'T1', [mismatched('PCN-1', 2000, 5000)]);
 
     expect(report.heldForReview).toEqual([
       expect.objectContaining({
@@ -126,11 +106,11 @@ describe('totals that disagree never move money by themselves', () => {
   test('a correction whose totals disagree refunds nothing of a paid request', async () => {
     const world = await clinicWithClaims(['PCN-1']);
     world.gateway.refundsStartAs = 'succeeded';
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [paid] = await requestsOf(world);
     await sendAndPay(world, paid!.id);
 
-    const report = await ingest(world, 'T2', [
+    const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
       mismatched('PCN-1', 2000, 5000, 'CCN-2'),
     ]);
@@ -140,17 +120,17 @@ describe('totals that disagree never move money by themselves', () => {
     expect(report.heldForReview).toEqual([
       expect.objectContaining({ requestId: paid!.id, declaredMinor: 2000, itemizedMinor: 5000 }),
     ]);
-    expect(await notes(world, paid!.id)).toHaveLength(1);
+    expect(await notesOn(world, paid!.id)).toHaveLength(1);
   });
 
   // The same mismatch again under a new trace: the held draft already bills it, and the report
   // filed it under "skipped: the claim already bills this amount", away from staff's list.
   test('the same mismatch again is reported held, not skipped', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [mismatched('PCN-1', 4000, 2500)]);
+    await ingestClaimPayments(world, 'T1', [mismatched('PCN-1', 4000, 2500)]);
     const [held] = await requestsOf(world);
 
-    const again = await ingest(world, 'T2', [
+    const again = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 4000),
       mismatched('PCN-1', 4000, 2500, 'CCN-2'),
     ]);
@@ -167,7 +147,7 @@ describe('a reversal whose correction cannot be read', () => {
   test('is held for review: nothing refunded, nothing canceled', async () => {
     const world = await clinicWithClaims(['PCN-1']);
     world.gateway.refundsStartAs = 'succeeded';
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [paid] = await requestsOf(world);
     await sendAndPay(world, paid!.id);
     const unreadable = {
@@ -175,7 +155,7 @@ describe('a reversal whose correction cannot be read', () => {
       serviceDate: '2024-02-30',
     };
 
-    const report = await ingest(world, 'T2', [reversal('PCN-1', 5000), unreadable]);
+    const report = await ingestClaimPayments(world, 'T2', [reversal('PCN-1', 5000), unreadable]);
 
     expect(refundedMinor(world)).toBe(0);
     expect((await world.request('org_1', paid!.id)).status).toBe('paid');
@@ -192,8 +172,8 @@ describe('two claim payments with the same identifiers but different amounts', (
     const world = await clinicWithClaims(['PCN-1']);
     const split = claimPayment('PCN-1', 2000, { chargeCents: 10000 });
 
-    const report = await ingest(world, 'T1', [claimPayment('PCN-1', 5000), split]);
-    const again = await ingest(world, 'T1', [claimPayment('PCN-1', 5000), split]);
+    const report = await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000), split]);
+    const again = await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000), split]);
 
     expect(report.duplicates).toEqual([]);
     expect(report.heldForReview).toEqual([
@@ -207,7 +187,7 @@ describe('two claim payments with the same identifiers but different amounts', (
   test('the very same claim payment twice in one remittance is one duplicate', async () => {
     const world = await clinicWithClaims(['PCN-1']);
 
-    const report = await ingest(world, 'T1', [
+    const report = await ingestClaimPayments(world, 'T1', [
       claimPayment('PCN-1', 5000),
       claimPayment('PCN-1', 5000),
     ]);
@@ -223,22 +203,22 @@ describe('a claim payment held for review is in the request’s audit trail', ()
   // review" once, and nothing on the request ever told staff that 20.00 is due back.
   test('a note citing the remittance is written on the request it concerns', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     await world.sdk.batch.runNow(ORG);
     const [sent] = await requestsOf(world);
     await world.deliver(world.gateway.payByBank(sent!.gateway.invoiceId as string));
 
-    const report = await ingest(world, 'T2', [
+    const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
       claimPayment('PCN-1', 3000, { payerClaimControlNumber: 'CCN-2' }),
     ]);
-    await ingest(world, 'T2', [
+    await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
       claimPayment('PCN-1', 3000, { payerClaimControlNumber: 'CCN-2' }),
     ]);
 
     expect(report.heldForReview).toEqual([expect.objectContaining({ requestId: sent!.id })]);
-    const written = await notes(world, sent!.id);
+    const written = await notesOn(world, sent!.id);
     expect(written).toHaveLength(1);
     expect(written[0]).toMatchObject({
       actor: {
@@ -258,7 +238,7 @@ describe('a visit payment the host records after the remittance', () => {
   // member was still invoiced 50.00 though they had paid 20.00 of it at the visit.
   test('lowers the unsent draft to what remains', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [draft] = await requestsOf(world);
     const claim = await claimOf(world, 'PCN-1');
 
@@ -273,7 +253,7 @@ describe('a visit payment the host records after the remittance', () => {
 
   test('cancels the unsent draft when the visit payment covers it all', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [draft] = await requestsOf(world);
     const claim = await claimOf(world, 'PCN-1');
 
@@ -293,7 +273,7 @@ describe('a visit payment corrected after the remittance', () => {
   // but is billed 25.00.
   test('a visit payment corrected down and up again moves the draft with it', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [draft] = await requestsOf(world);
     const claim = await claimOf(world, 'PCN-1');
 
@@ -312,7 +292,7 @@ describe('a visit payment corrected after the remittance', () => {
   // adjustments still leave owed never reaches staff (ingestion keeps the same case held).
   test('a visit payment covering a draft held for mismatched totals keeps it held', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [mismatched('PCN-1', 2000, 5000)]);
+    await ingestClaimPayments(world, 'T1', [mismatched('PCN-1', 2000, 5000)]);
     const [held] = await requestsOf(world);
     expect(held?.hold?.code).toBe('needs_review');
     const claim = await claimOf(world, 'PCN-1');
@@ -330,12 +310,12 @@ describe('totals that disagree leave the invoice the member holds alone', () => 
   // and replaced by a held draft: the member's valid bill vanishes on doubtful numbers.
   test('a mismatch whose stated total the sent invoice already bills voids nothing', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 4000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 4000)]);
     await world.sdk.batch.runNow(ORG);
     const [sent] = await requestsOf(world);
     expect(sent?.status).toBe('sent');
 
-    const report = await ingest(world, 'T2', [
+    const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 4000),
       mismatched('PCN-1', 4000, 2500, 'CCN-2'),
     ]);
@@ -357,13 +337,13 @@ describe('a claim payment held because its key is taken by other amounts', () =>
     const world = await clinicWithClaims(['PCN-1']);
     const split = claimPayment('PCN-1', 2000, { chargeCents: 10000 });
 
-    const report = await ingest(world, 'T1', [claimPayment('PCN-1', 5000), split]);
+    const report = await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000), split]);
 
     const [request] = await requestsOf(world);
     expect(report.heldForReview).toEqual([
       expect.objectContaining({ requestId: request!.id, declaredMinor: 2000 }),
     ]);
-    const written = await notes(world, request!.id);
+    const written = await notesOn(world, request!.id);
     expect(written).toHaveLength(1);
     expect(written[0]?.actor).toMatchObject({
       kind: 'remittance',
@@ -378,8 +358,8 @@ describe('a claim payment held because its key is taken by other amounts', () =>
     const split = claimPayment('PCN-1', 2000, { chargeCents: 10000 });
     const payments = [claimPayment('PCN-1', 5000), split];
 
-    const preview = await ingest(world, 'T1', payments, { dryRun: true });
-    const real = await ingest(world, 'T1', payments);
+    const preview = await ingestClaimPayments(world, 'T1', payments, { dryRun: true });
+    const real = await ingestClaimPayments(world, 'T1', payments);
 
     expect(preview.created.map((item) => item.amountMinor)).toEqual(
       real.created.map((item) => item.amountMinor),
@@ -395,7 +375,7 @@ describe('a claim staff billed by hand, then denied', () => {
   test('a denial of a claim billed by hand is held for review', async () => {
     const { world, byHand } = await billedByHand();
 
-    const report = await ingest(world, 'T1', [
+    const report = await ingestClaimPayments(world, 'T1', [
       claimPayment('PCN-1', 5000, { statusCode: '4', paidCents: 0 }),
     ]);
 
@@ -412,14 +392,14 @@ describe('a request the member disputed and won', () => {
   // they disputed, without staff ever seeing it.
   test('a correction does not bill a charged-back claim again unseen', async () => {
     const world = await clinicWithClaims(['PCN-1']);
-    await ingest(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
     const [paid] = await requestsOf(world);
     const invoiceId = await sendAndPay(world, paid!.id);
     await world.deliver(world.gateway.dispute(invoiceId, null));
     await world.deliver(world.gateway.dispute(invoiceId, 'lost'));
     expect((await world.request('org_1', paid!.id)).status).toBe('charged_back');
 
-    const report = await ingest(world, 'T2', [
+    const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
       claimPayment('PCN-1', 5000, { payerClaimControlNumber: 'CCN-2' }),
     ]);

@@ -259,3 +259,48 @@ describe('batch options', () => {
     expect(world.gateway.invoices()).toEqual([]);
   });
 });
+
+/** An organization that has not connected a payout account yet. */
+async function clinicToOnboard() {
+  const world = aWorld();
+  await world.sdk.organizations.create({
+    id: 'org_1',
+    name: 'Clinic',
+    timeZone: 'America/New_York',
+  });
+  return world;
+}
+
+describe('payout onboarding addresses', () => {
+  // A host passed its own deep link (`myapp://done`) as the return URL; Stripe would send the
+  // clinic's staff to it from the onboarding page.
+  test.each([
+    ['refreshUrl', 'javascript:alert(1)'],
+    ['returnUrl', 'file:///etc/passwd'],
+    ['returnUrl', 'myapp://done'],
+  ])('%s %s is refused, naming the field', async (field, url) => {
+    const world = await clinicToOnboard();
+
+    const started = await world.sdk.organizations.startPayoutOnboarding('org_1', {
+      refreshUrl: 'https://clinic.example/refresh',
+      returnUrl: 'https://clinic.example/return',
+      [field]: url,
+    });
+
+    const error = started._unsafeUnwrapErr();
+    expect(error.code).toBe('INPUT.INVALID');
+    expect(error.message).toContain(field);
+    expect(error.message).toContain('must be an http or https URL');
+  });
+
+  test('http and https addresses are taken', async () => {
+    const world = await clinicToOnboard();
+
+    const started = await world.sdk.organizations.startPayoutOnboarding('org_1', {
+      refreshUrl: 'http://localhost:3000/refresh',
+      returnUrl: 'https://clinic.example/return',
+    });
+
+    expect(started._unsafeUnwrap().url).toMatch(/^https?:\/\//);
+  });
+});

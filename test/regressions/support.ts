@@ -88,6 +88,30 @@ export async function requestsOf(world: World) {
 }
 
 /** The member pays the invoice by card and every event reaches the webhook. */
+/** Ingests one remittance of the test payer with these claim payments; it must succeed. */
+export async function ingestClaimPayments(
+  world: World,
+  trace: string,
+  claimPayments: ClaimPaymentInput[],
+  options: { dryRun?: boolean } = {},
+) {
+  return (
+    await world.sdk.remittances.ingest(ORG, remittance(trace, claimPayments), options)
+  )._unsafeUnwrap();
+}
+
+export async function claimOf(world: World, patientControlNumber: string) {
+  return (
+    await world.sdk.claims.findByPatientControlNumber(ORG, patientControlNumber)
+  )._unsafeUnwrap();
+}
+
+/** The notes on a request's audit trail (holds, visit payments), oldest first. */
+export async function notesOn(world: World, requestId: string) {
+  const trail = (await world.sdk.requests.auditTrail(ORG, requestId))._unsafeUnwrap();
+  return trail.filter((entry) => entry.action === 'note');
+}
+
 export async function payInFull(world: World, invoiceId: string): Promise<void> {
   for (const event of world.gateway.payByCard(invoiceId)) {
     await world.deliver(event);

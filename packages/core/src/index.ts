@@ -97,9 +97,10 @@ export type {
 export {
   CLAIM_STATUS,
   claimPaymentKey,
-  correctedReversals,
   type DecisionInput,
   decide,
+  type Pairing,
+  pairClaimPayments,
   patientResponsibility,
   type RemittanceDecision,
 } from './domain/remittance-rules';

@@ -2,6 +2,7 @@ import {
   asId,
   type ClaimPaymentInput,
   createMemberPayments,
+  type IngestReport,
   type MemberPayments,
   type OrganizationId,
   type StoragePort,
@@ -89,7 +90,7 @@ async function story(storage: StoragePort): Promise<unknown[]> {
     await sdk.members.create(organizationId, { name: 'Jane Doe', email: 'jane@example.test' }),
   );
   const claims = new Map<string, string>();
-  for (const pcn of ['PCN-1', 'PCN-2', 'PCN-3', 'PCN-4', 'PCN-5', 'PCN-6']) {
+  for (const pcn of ['PCN-1', 'PCN-2', 'PCN-3', 'PCN-4', 'PCN-5', 'PCN-6', 'PCN-7']) {
     const claim = await sdk.claims.create(organizationId, {
       memberId: member.id,
       patientControlNumber: pcn,
@@ -140,6 +141,7 @@ async function story(storage: StoragePort): Promise<unknown[]> {
     claimPayment('PCN-4', 5000),
     claimPayment('PCN-5', 5000),
     claimPayment('PCN-6', 5000),
+    claimPayment('PCN-7', 5000),
   ];
   await ingest('T1', first);
   await ingest('T1', first);
@@ -148,8 +150,17 @@ async function story(storage: StoragePort): Promise<unknown[]> {
     await sdk.claims.recordVisitPayment(organizationId, claims.get('PCN-6') as string, '20.00'),
   );
   await payAll();
+  // PCN-7's member disputes the card payment with their bank, and wins.
+  const disputed = (await requests()).find((request) => request.claimId === claims.get('PCN-7'));
+  const disputedInvoice = disputed?.gateway.invoiceId as string;
+  for (const outcome of [null, 'lost'] as const) {
+    await sdk.webhooks.apply(gateway.dispute(disputedInvoice, outcome));
+  }
 
   await ingest('T2', [
+    claimPayment('PCN-1', 5000, { statusCode: '4', paidCents: 0 }),
+    reversal('PCN-7', 5000),
+    claimPayment('PCN-7', 5000, { payerClaimControlNumber: 'CCN-2' }),
     reversal('PCN-3', 5000),
     claimPayment('PCN-3', 5000, { declared: 2000, payerClaimControlNumber: 'CCN-2' }),
     reversal('PCN-4', 5000),
@@ -172,7 +183,7 @@ async function story(storage: StoragePort): Promise<unknown[]> {
 }
 
 describe('held for review, in memory and on PostgreSQL alike', () => {
-  test('hand-billed, split, disagreeing, half-readable, in-flight and paid-at-visit', async () => {
+  test('by hand, split, disagreeing, half-read, in flight, paid at visit, disputed', async () => {
     const inMemory = await story(new InMemoryStorage());
     const onPostgres = await story(
       new PostgresStorage({ ...database.connection(), schema: database.schema }),
@@ -181,6 +192,18 @@ describe('held for review, in memory and on PostgreSQL alike', () => {
     expect(onPostgres).toEqual(inMemory);
     // Only PCN-2's correction moved money: 50.00 paid, 30.00 owed, 20.00 back.
     expect(inMemory.at(-1)).toEqual([2000]);
+    // The denial of PCN-1, billed by hand, and the correction of PCN-7, whose member won a
+    // dispute, wait for staff with PCN-3 (totals disagree), PCN-4 (half read) and PCN-5
+    // (bank payment in flight).
+    const second = inMemory[2] as IngestReport;
+    expect(second.heldForReview.map((item) => item.patientControlNumber).sort()).toEqual([
+      'PCN-1',
+      'PCN-3',
+      'PCN-4',
+      'PCN-5',
+      'PCN-7',
+    ]);
+    expect(second.created).toEqual([]);
     expect(inMemory).toContainEqual({
       request: ['req_0006', 'paid', 3000, 0],
       trail: expect.arrayContaining([

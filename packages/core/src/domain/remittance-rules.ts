@@ -182,22 +182,100 @@ export function claimPaymentKey(
 }
 
 /**
- * Indexes of reversals (CLP02 22) whose claim has a processed claim payment elsewhere in the
- * same remittance, before or after it: the pair restates the bill once.
+ * How a claim payment stands beside the others for the same claim (CLP01) in one remittance:
+ * - `plain`: billed by its own status (the only one for its claim, or a reversal's correction);
+ * - `corrected`: a reversal whose correction is in the remittance, before or after it; the
+ *   correction restates the bill once;
+ * - `netted`: a payment and its own reversal (same CLP07, amounts negated, the payment first),
+ *   which leave the claim as it was;
+ * - `tangled`: more than one payment for the claim besides those, which do not pair as a
+ *   reversal and its correction (a claim split in two, a reversal and a denial): staff apply
+ *   them, since billing one by one would let the last restate the claim alone.
+ * A repeat of an earlier claim payment's key counts once; ingestion tells it apart.
  */
-export function correctedReversals(claimPayments: readonly ClaimPaymentInput[]): Set<number> {
-  const processed = new Set(
-    claimPayments
-      .filter((claimPayment) => is(claimPayment.statusCode, CLAIM_STATUS.processed))
-      .map((claimPayment) => claimPayment.patientControlNumber),
-  );
+export type Pairing = 'plain' | 'corrected' | 'netted' | 'tangled';
 
-  const corrected = new Set<number>();
+export function pairClaimPayments(
+  remittance: RemittanceIdentity,
+  claimPayments: readonly ClaimPaymentInput[],
+): Pairing[] {
+  const keys = claimPayments.map((claimPayment) => claimPaymentKey(remittance, claimPayment));
+  return pairByKeys(claimPayments, keys);
+}
+
+/** {@link pairClaimPayments} with each claim payment's key already made. */
+export function pairByKeys(
+  claimPayments: readonly ClaimPaymentInput[],
+  keys: readonly string[],
+): Pairing[] {
+  const pairings: Pairing[] = claimPayments.map(() => 'plain');
+  const byClaim = new Map<string, number[]>();
+  const seen = new Set<string>();
   claimPayments.forEach((claimPayment, index) => {
-    const reversal = is(claimPayment.statusCode, CLAIM_STATUS.reversal);
-    if (reversal && processed.has(claimPayment.patientControlNumber)) {
-      corrected.add(index);
+    const key = keys[index] as string;
+    if (seen.has(key)) {
+      return;
     }
+
+    seen.add(key);
+    const indexes = byClaim.get(claimPayment.patientControlNumber) ?? [];
+    indexes.push(index);
+    byClaim.set(claimPayment.patientControlNumber, indexes);
   });
-  return corrected;
+
+  for (const indexes of byClaim.values()) {
+    if (indexes.length < 2) {
+      continue;
+    }
+
+    const left = withoutNetted(claimPayments, indexes, pairings);
+    const statusOf = (index: number) => (claimPayments[index] as ClaimPaymentInput).statusCode;
+    const reversals = left.filter((index) => is(statusOf(index), CLAIM_STATUS.reversal));
+    const processed = left.filter((index) => is(statusOf(index), CLAIM_STATUS.processed));
+    if (left.length === 2 && reversals.length === 1 && processed.length === 1) {
+      pairings[reversals[0] as number] = 'corrected';
+    } else if (left.length > 1) {
+      for (const index of left) {
+        pairings[index] = 'tangled';
+      }
+    }
+  }
+  return pairings;
+}
+
+/** Marks each payment reversed later in the same remittance, and its reversal, as netted. */
+function withoutNetted(
+  claimPayments: readonly ClaimPaymentInput[],
+  indexes: readonly number[],
+  pairings: Pairing[],
+): number[] {
+  const netted = new Set<number>();
+  for (const r of indexes) {
+    const reversal = claimPayments[r] as ClaimPaymentInput;
+    if (!is(reversal.statusCode, CLAIM_STATUS.reversal)) {
+      continue;
+    }
+
+    const original = indexes.find((p) => {
+      const payment = claimPayments[p] as ClaimPaymentInput;
+      return (
+        p < r &&
+        !netted.has(p) &&
+        is(payment.statusCode, CLAIM_STATUS.processed) &&
+        payment.payerClaimControlNumber !== null &&
+        payment.payerClaimControlNumber === reversal.payerClaimControlNumber &&
+        payment.chargeCents === -reversal.chargeCents &&
+        payment.paidCents === -reversal.paidCents
+      );
+    });
+    if (original !== undefined) {
+      netted.add(original);
+      netted.add(r);
+    }
+  }
+
+  for (const index of netted) {
+    pairings[index] = 'netted';
+  }
+  return indexes.filter((index) => !netted.has(index));
 }

@@ -40,6 +40,11 @@ const UNSETTLED = new Set([
   'disputed',
 ]);
 
+function remittanceHold(request: PaymentRequest): HoldCode | null {
+  const code = request.hold?.code ?? null;
+  return code === 'needs_review' || code === 'below_minimum_charge' ? code : null;
+}
+
 /**
  * What the member keeps of a paid request's money: paid, less what was refunded and what
  * refunds still under way will give back (a refund with no amount gives back everything).
@@ -84,7 +89,9 @@ export function restate(
     .map((request) => ({ type: 'cancel' as const, request }));
 
   if (keep) {
-    const same = keep.amount.minor === stillOwed && (keep.hold?.code ?? null) === hold;
+    // Holds the batch set (no email or phone, payouts not ready) are the batch's to clear; only
+    // a hold for staff or for Stripe's minimum is part of what the remittance decides.
+    const same = keep.amount.minor === stillOwed && remittanceHold(keep) === hold;
     if (!same && keep.status === 'draft') {
       actions.push({ type: 'amend', request: keep, amountMinor: stillOwed, hold });
     } else if (!same) {

@@ -161,10 +161,14 @@ async function currencyLocked(
   );
 }
 
+// Stripe sends the person onboarding to these pages: web addresses only, never `javascript:`
+// or `file:` ones that a browser would run or open instead.
+const webAddress = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
 const onboardingSchema = z
   .object({
-    refreshUrl: z.url(),
-    returnUrl: z.url(),
+    refreshUrl: webAddress,
+    returnUrl: webAddress,
     email: z.email().nullable().optional(),
     country: z.string().length(2).optional(),
   })

@@ -17,8 +17,9 @@ import type {
 import {
   CLAIM_STATUS,
   claimPaymentKey,
-  correctedReversals,
   decide,
+  type Pairing,
+  pairByKeys,
   patientResponsibility,
 } from '../domain/remittance-rules';
 import { type RestateAction, restate } from '../domain/restatement';
@@ -157,7 +158,8 @@ const CHUNK = 100;
 interface Entry {
   readonly claimPayment: ClaimPaymentInput;
   readonly key: string;
-  readonly corrected: boolean;
+  /** How it stands beside the other claim payments for its claim in this remittance. */
+  readonly pairing: Pairing;
   /** Another claim payment for the same claim in this remittance failed its checks. */
   readonly unreadableSibling: boolean;
 }
@@ -253,11 +255,12 @@ async function ingestNow(
     }
   }
 
-  const corrected = correctedReversals(valid);
+  const keys = valid.map((claimPayment) => claimPaymentKey(remittance, claimPayment));
+  const pairings = pairByKeys(valid, keys);
   const entries = valid.map((claimPayment, index) => ({
     claimPayment,
-    key: claimPaymentKey(remittance, claimPayment),
-    corrected: corrected.has(index),
+    key: keys[index] as string,
+    pairing: pairings[index] as Pairing,
     unreadableSibling: unreadable.has(claimPayment.patientControlNumber),
   }));
   for (let start = 0; start < entries.length; start += CHUNK) {
@@ -506,10 +509,27 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     source: ingestion.remittance.source,
     automationEnabled: ingestion.organization.settings.generateFromRemittance,
     collectedAtVisitMinor: claim.collectedAtVisit.minor,
-    corrected: entry.corrected,
+    corrected: entry.pairing === 'corrected',
   });
   if (decision.action === 'record') {
-    return { kind: 'record', claim, outcome: 'recorded', reason: decision.reason };
+    return recordOnly(ingestion, tx, claim, entry, decision.reason);
+  }
+
+  if (entry.pairing === 'netted') {
+    const reason = 'paid and reversed in this remittance: the claim stays as it was';
+    return { kind: 'record', claim, outcome: 'skipped', reason };
+  }
+
+  if (entry.pairing === 'tangled') {
+    const open = await tx.requests.findOpenForClaim(organizationId, claim.id);
+    return {
+      kind: 'review',
+      claim,
+      request: open.at(-1) ?? null,
+      reason:
+        'this remittance holds other claim payments for the claim that do not pair as a ' +
+        'reversal and its correction (a split claim, a reversal with a denial); staff apply them',
+    };
   }
 
   // What staff billed by hand is theirs: a remittance neither changes it nor bills the same
@@ -518,13 +538,13 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
   // correction follows leaves that to the correction.
   const open = await tx.requests.findOpenForClaim(organizationId, claim.id);
   const byHand = open.find((request) => request.source.kind === 'manual');
-  const pairedReversal = decision.action === 'skip' && entry.corrected;
+  const pairedReversal = decision.action === 'skip' && entry.pairing === 'corrected';
   if (byHand && !pairedReversal) {
     return {
       kind: 'review',
       claim,
       request: byHand,
-      reason: `${decision.reason}; staff billed this claim by hand in ${byHand.id}; staff reconcile`,
+      reason: `${decision.reason}; staff billed the claim by hand in ${byHand.id}; staff reconcile`,
     };
   }
 
@@ -569,6 +589,9 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     return { kind: 'record', claim, outcome: 'skipped', reason };
   }
 
+  // TODO(#6): a primary payer's readjudication that comes after a secondary payer adjudicated
+  // the claim restates it as the primary alone says; claim payments are not yet looked up by
+  // claim, which telling the payers apart needs.
   const restated = restate(billed, owedMinor, hold);
   if (restated.kind === 'review') {
     return review(restated.request, restated.reason);
@@ -586,17 +609,9 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     return review(billed.at(-1) ?? null, 'nothing changed until staff decide');
   }
 
-  // A member who won a dispute over this claim's money is not billed for the claim again
-  // without staff: the bank already decided once that the member does not owe it.
-  if (actions.some((a) => a.type === 'create')) {
-    const [disputed] = await tx.requests.list(
-      organizationId,
-      { claimId: claim.id, statuses: ['charged_back'] },
-      { limit: 1 },
-    );
-    if (disputed) {
-      return review(disputed, `the member won a dispute over ${disputed.id}; staff decide`);
-    }
+  const decided = actions.length > 0 ? await decidedByPeople(tx, claim, billed, actions) : null;
+  if (decided) {
+    return review(decided.request, decided.reason);
   }
 
   if (actions.length === 0) {
@@ -609,6 +624,48 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
   }
 
   return { kind: 'restate', claim, actions, reason: why };
+}
+
+/**
+ * What people decided about the claim's money, which a remittance does not undo by itself: a
+ * dispute the member won (the bank decided the member does not owe it), a request staff
+ * canceled (a write-off), an amount staff changed by hand (a discount). Looked up only when
+ * the restatement would change something, and request by request only for claims billed
+ * before, so a first remittance pays one query for it.
+ */
+async function decidedByPeople(
+  tx: UnitOfWork,
+  claim: Claim,
+  billed: readonly PaymentRequest[],
+  actions: readonly RestateAction[],
+): Promise<{ readonly request: PaymentRequest; readonly reason: string } | null> {
+  const { organizationId } = claim;
+  if (actions.some((action) => action.type === 'create')) {
+    const closed = await tx.requests.list(
+      organizationId,
+      { claimId: claim.id, statuses: ['charged_back', 'canceled'] },
+      { limit: 100 },
+    );
+    const disputed = closed.find((request) => request.status === 'charged_back');
+    if (disputed) {
+      return { request: disputed, reason: `the member won a dispute over ${disputed.id}` };
+    }
+
+    for (const request of closed) {
+      const trail = await tx.audit.listForRequest(organizationId, request.id);
+      if (trail.some((entry) => entry.to === 'canceled' && entry.actor.kind === 'staff')) {
+        return { request, reason: `staff canceled ${request.id} by hand` };
+      }
+    }
+  }
+
+  for (const request of billed) {
+    const trail = await tx.audit.listForRequest(organizationId, request.id);
+    if (trail.some((entry) => entry.action === 'edited' && entry.actor.kind === 'staff')) {
+      return { request, reason: `staff changed ${request.id} by hand` };
+    }
+  }
+  return null;
 }
 
 /**
@@ -632,6 +689,42 @@ async function collision(
     reason:
       'another claim payment has the same payer, trace, CLP01, CLP07 and CLP02 but other ' +
       'amounts; staff apply this one by hand',
+  };
+}
+
+/**
+ * A claim payment recorded without automation. With automation off, a claim that still has
+ * requests from earlier remittances is held for staff instead: what the payer says now may no
+ * longer match what those requests ask, and nothing else would tell anyone. A reversal leaves
+ * that to its correction.
+ */
+async function recordOnly(
+  ingestion: Ingestion,
+  tx: UnitOfWork,
+  claim: Claim,
+  entry: Entry,
+  reason: string,
+): Promise<Plan> {
+  const automationOff =
+    entry.pairing !== 'corrected' &&
+    ingestion.remittance.source === 'electronic' &&
+    !ingestion.organization.settings.generateFromRemittance;
+  const open = automationOff
+    ? await tx.requests.findOpenForClaim(ingestion.organization.id, claim.id)
+    : [];
+  const billed = open.filter((request) => request.source.kind === 'remittance');
+  const newest = billed.at(-1);
+  if (!newest) {
+    return { kind: 'record', claim, outcome: 'recorded', reason };
+  }
+
+  return {
+    kind: 'review',
+    claim,
+    request: newest,
+    reason:
+      `${reason}; the claim's request ${newest.id} came from an earlier remittance; ` +
+      'staff compare',
   };
 }
 
@@ -689,7 +782,7 @@ function writePlan(
     case 'duplicate':
       return Promise.resolve(ok(null));
     case 'collision':
-      return noteHeld(ingestion, writing, claimPayment, key, planned).then(() => ok(null));
+      return noteCollision(ingestion, writing, claimPayment, key, planned).then(() => ok(null));
     case 'unmatched':
       return store(
         ingestion,
@@ -743,6 +836,40 @@ async function writeReview(
   );
 }
 
+/**
+ * A collision is recorded nowhere but in its note, so a second delivery of the remittance
+ * would find it again: the note is written once.
+ */
+async function noteCollision(
+  ingestion: Ingestion,
+  writing: Writing,
+  claimPayment: ClaimPaymentInput,
+  key: string,
+  planned: Extract<Plan, { kind: 'collision' }>,
+): Promise<void> {
+  const request = planned.request;
+  if (!request) {
+    return;
+  }
+
+  const trail = await writing.tx.audit.listForRequest(request.organizationId, request.id);
+  const noted = trail.some(
+    (entry) =>
+      entry.action === 'note' &&
+      entry.actor.kind === 'remittance' &&
+      entry.actor.remittanceId === ingestion.record.id &&
+      entry.actor.claimPaymentKey === key &&
+      entry.reason === heldNote(planned.reason),
+  );
+  if (!noted) {
+    await noteHeld(ingestion, writing, claimPayment, key, planned);
+  }
+}
+
+function heldNote(reason: string): string {
+  return `held for review: ${reason}`;
+}
+
 /** A note on the held claim payment's request, if it concerns one, naming the remittance. */
 async function noteHeld(
   ingestion: Ingestion,
@@ -764,7 +891,7 @@ async function noteHeld(
       auditId: newAuditId(ingestion.context),
       at: writing.now,
       actor: remittanceActor(ingestion, key),
-      reason: `held for review: ${planned.reason}`,
+      reason: heldNote(planned.reason),
       action: 'note',
       details: { declaredMinor: declaredCents, itemizedMinor: adjustmentCents },
     }),

@@ -100,21 +100,29 @@ async function moveRemittanceDrafts(
   const drafts = open.filter(
     (request) => request.source.kind === 'remittance' && request.status === 'draft',
   );
+  // Requests that keep their amount get a note, so that staff see on each one what changed:
+  // drafts held for review (staff decide what they bill) and invoices the member already has.
   const paidAtVisit = formatMoney(claim.collectedAtVisit);
-  for (const held of drafts.filter(isHeldForStaff)) {
+  const kept = open.filter(
+    (request) =>
+      request.status !== 'draft' ||
+      (request.source.kind === 'remittance' && isHeldForStaff(request)),
+  );
+  for (const request of kept) {
+    const reason =
+      request.status === 'draft'
+        ? `the visit payment is now ${paidAtVisit}; the amount is left to staff`
+        : `the visit payment is now ${paidAtVisit}; this ${request.status} request keeps its ` +
+          'amount, and staff settle the difference';
     await tx.audit.append(
-      auditEntry(held, held.status, {
-        ...transitionContext(
-          context,
-          VISIT_PAYMENT,
-          `the visit payment is now ${paidAtVisit}; the amount is left to staff`,
-        ),
+      auditEntry(request, request.status, {
+        ...transitionContext(context, VISIT_PAYMENT, reason),
         action: 'note',
       }),
     );
   }
 
-  // TODO(#6): an invoice already sent, or paid, for the claim keeps what it bills, and a
+  // TODO(#6): an invoice already sent, or paid, keeps what it bills (noted above), and a
   // visit payment that shrank after its draft was canceled bills nothing more; staff settle.
   const movable = drafts.filter((draft) => !isHeldForStaff(draft)).reverse();
   if (changeMinor < 0) {
