@@ -9,6 +9,7 @@ import {
   notesOn,
   ORG,
   refundedMinor,
+  remittance,
   requestsOf,
   reversal,
   sendAndPay,
@@ -88,6 +89,53 @@ describe('a claim paid and reversed in the same remittance', () => {
       expect.objectContaining({ statusCode: '22', reason: expect.stringMatching(/^paid and rev/) }),
     ]);
     expect(await requestsOf(world)).toEqual([]);
+  });
+});
+
+describe('a claim with a primary and a secondary payer', () => {
+  // The primary billed 50.00; the secondary (status 2) then paid all of it and the draft was
+  // canceled. The primary later reprocesses its own payment (reversal and correction, the
+  // member's share still 50.00 by its figures): a new 50.00 request went to the member for
+  // money the secondary had already paid.
+  test("a primary's correction after the secondary paid bills the member nothing", async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const secondary = {
+      ...remittance('S1', [claimPayment('PCN-1', 0, { statusCode: '2', paidCents: 5000 })]),
+      payerId: '9999999999',
+      payerName: 'SECONDARY PLAN',
+    };
+    (await world.sdk.remittances.ingest(ORG, secondary))._unsafeUnwrap();
+    expect(await billedOnOpenRequests(world)).toBe(0);
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 5000, { payerClaimControlNumber: 'CCN-2', paidCents: 14000 }),
+    ]);
+
+    expect(report.created).toEqual([]);
+    expect(report.heldForReview).toEqual([
+      expect.objectContaining({
+        patientControlNumber: 'PCN-1',
+        reason: expect.stringContaining('a later payer already adjudicated the claim (CLP02 2'),
+      }),
+    ]);
+    expect(await billedOnOpenRequests(world)).toBe(0);
+  });
+
+  // The secondary's own figures, after the primary's, restate the claim as usual.
+  test('the secondary after the primary restates the bill', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const secondary = {
+      ...remittance('S1', [claimPayment('PCN-1', 1000, { statusCode: '2', paidCents: 4000 })]),
+      payerId: '9999999999',
+    };
+
+    const report = (await world.sdk.remittances.ingest(ORG, secondary))._unsafeUnwrap();
+
+    expect(report.changed).toEqual([expect.objectContaining({ fromMinor: 5000, toMinor: 1000 })]);
+    expect(report.heldForReview).toEqual([]);
   });
 });
 

@@ -118,7 +118,10 @@ export class InMemoryStorage implements StoragePort {
   readonly #claimPayments = new Table<ClaimPaymentRow>(
     'claim_payment',
     [{ name: 'key', scope: organizationOf, key: (row) => row.key }],
-    [{ name: 'remittance', scope: organizationOf, key: (row) => row.remittanceId }],
+    [
+      { name: 'remittance', scope: organizationOf, key: (row) => row.remittanceId },
+      { name: 'claim', scope: organizationOf, key: (row) => row.claimId },
+    ],
   );
   readonly #events = new Table<EventRow>('gateway_event');
   readonly #batchRuns = new Table<BatchRun>(
@@ -292,6 +295,9 @@ export class InMemoryStorage implements StoragePort {
           this.#claimPayments
             .group('remittance', remittanceId, organizationId)
             .sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime()),
+        // A group keeps the order rows joined it, which is the order they were recorded in.
+        listClaimPaymentsForClaim: async (organizationId, claimId) =>
+          this.#claimPayments.group('claim', claimId, organizationId),
       },
       gatewayEvents: {
         record: async (event) => {

@@ -1,4 +1,10 @@
-import { asId, asLocalDate, type OrganizationId, type UnitOfWork } from '@memberpay/core';
+import {
+  asId,
+  asLocalDate,
+  type ClaimId,
+  type OrganizationId,
+  type UnitOfWork,
+} from '@memberpay/core';
 import {
   ACTIVE_PAYOUT_ACCOUNT,
   aClaim,
@@ -169,6 +175,12 @@ async function useEveryMethod(tx: UnitOfWork, organizationId: OrganizationId) {
   );
   seen.push(await tx.remittances.findClaimPayment(organizationId, aClaimPayment().key));
   seen.push(...(await tx.remittances.listClaimPayments(organizationId, asId('rem_b'))));
+  seen.push(
+    ...(await tx.remittances.listClaimPaymentsForClaim(
+      organizationId,
+      aClaimPayment().claimId as ClaimId,
+    )),
+  );
 
   await tx.gatewayEvents.record({
     eventId: 'evt_a',

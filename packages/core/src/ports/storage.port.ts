@@ -168,6 +168,11 @@ export interface RemittanceRepositoryPort {
     organizationId: OrganizationId,
     remittanceId: RemittanceId,
   ): Promise<ClaimPaymentRecord[]>;
+  /** The claim payments matched to a claim, from every remittance, in the order recorded. */
+  listClaimPaymentsForClaim(
+    organizationId: OrganizationId,
+    claimId: ClaimId,
+  ): Promise<ClaimPaymentRecord[]>;
 }
 
 export interface AppliedGatewayEvent {

@@ -533,6 +533,44 @@ export function describeStorageContract(
         ).toBeNull();
       });
 
+      test('a claim’s claim payments, from every remittance, in the order recorded', async () => {
+        await value((tx) => tx.remittances.insert(aRemittance({ organizationId: ORG_A })));
+        await value((tx) =>
+          tx.remittances.insert(
+            aRemittance({ id: asId('rem_2'), organizationId: ORG_A, traceNumber: 'TRACE0002' }),
+          ),
+        );
+        const recorded = [
+          aClaimPayment({ id: asId('cpay_b'), organizationId: ORG_A }),
+          aClaimPayment({
+            id: asId('cpay_a'),
+            organizationId: ORG_A,
+            remittanceId: asId('rem_2'),
+            key: '1512345678|TRACE0002|PCN-1001|CLM0001|2',
+            statusCode: '2',
+          }),
+          aClaimPayment({
+            id: asId('cpay_c'),
+            organizationId: ORG_A,
+            key: '1512345678|TRACE0001|PCN-9|CLM9|1',
+            claimId: null,
+            outcome: 'unmatched',
+          }),
+        ];
+        for (const record of recorded) {
+          await value((tx) => tx.remittances.insertClaimPayment(record));
+        }
+
+        const listed = await value((tx) =>
+          tx.remittances.listClaimPaymentsForClaim(ORG_A, asId('clm_test_1')),
+        );
+
+        expect(listed.map((record) => record.id)).toEqual(['cpay_b', 'cpay_a']);
+        expect(
+          await value((tx) => tx.remittances.listClaimPaymentsForClaim(ORG_B, asId('clm_test_1'))),
+        ).toEqual([]);
+      });
+
       test('a gateway event is applied once', async () => {
         const event = {
           eventId: 'evt_1',

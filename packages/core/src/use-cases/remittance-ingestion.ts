@@ -567,6 +567,15 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     reason: `${why}; ${reason}`,
   });
 
+  const later = await laterPayerAdjudicated(tx, claim, claimPayment);
+  if (later) {
+    return review(
+      billed.at(-1) ?? null,
+      `a later payer already adjudicated the claim (CLP02 ${later.statusCode}, claim payment ` +
+        `${later.id}), whose figures this one would restate; staff apply it`,
+    );
+  }
+
   // Withdrawing on a reversal whose correction could not be read would give back money the
   // correction may still say is owed.
   if (decision.action === 'withdraw' && entry.unreadableSibling) {
@@ -589,9 +598,6 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     return { kind: 'record', claim, outcome: 'skipped', reason };
   }
 
-  // TODO(#6): a primary payer's readjudication that comes after a secondary payer adjudicated
-  // the claim restates it as the primary alone says; claim payments are not yet looked up by
-  // claim, which telling the payers apart needs.
   const restated = restate(billed, owedMinor, hold);
   if (restated.kind === 'review') {
     return review(restated.request, restated.reason);
@@ -625,6 +631,31 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
 
   return { kind: 'restate', claim, actions, reason: why };
 }
+
+/**
+ * The claim payment of a payer later in the claim's processing order (CLP02 2 after 1, 3 after
+ * 1 or 2) already applied to the claim, when this one comes from earlier in that order or is a
+ * reversal. The later payer's remittance states what the member owes after every payer before
+ * it; an earlier payer's readjudication would restate the claim as if the later payer had not
+ * paid. A claim no remittance reached before has none, and is not looked up.
+ */
+async function laterPayerAdjudicated(
+  tx: UnitOfWork,
+  claim: Claim,
+  claimPayment: ClaimPaymentInput,
+): Promise<ClaimPaymentRecord | null> {
+  if (claim.paidAmount === null) {
+    return null;
+  }
+
+  const rank = PAYER_ORDER.indexOf(claimPayment.statusCode);
+  const order = rank === -1 ? 0 : rank;
+  const applied = await tx.remittances.listClaimPaymentsForClaim(claim.organizationId, claim.id);
+  return applied.find((record) => PAYER_ORDER.indexOf(record.statusCode) > order) ?? null;
+}
+
+/** CLP02 by the payer's place in the claim's processing order: primary, secondary, tertiary. */
+const PAYER_ORDER: readonly string[] = CLAIM_STATUS.processed;
 
 /**
  * What people decided about the claim's money, which a remittance does not undo by itself: a

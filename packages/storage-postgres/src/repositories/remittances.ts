@@ -56,6 +56,7 @@ export function remittanceStatements(tables: Tables) {
     insertClaimPayment: insertInto(tables.claim_payment, CLAIM_PAYMENT_COLUMNS),
     findClaimPayment: `${claimPayments} AND key = $2`,
     listClaimPayments: `${claimPayments} AND remittance_id = $2 ORDER BY recorded_at, position`,
+    listClaimPaymentsForClaim: `${claimPayments} AND claim_id = $2 ORDER BY position`,
   };
 }
 
@@ -122,6 +123,8 @@ export function remittanceRepository(
       (await claimPayments(statements.findClaimPayment, [organizationId, key]))[0] ?? null,
     listClaimPayments: async (organizationId, remittanceId) =>
       claimPayments(statements.listClaimPayments, [organizationId, remittanceId]),
+    listClaimPaymentsForClaim: async (organizationId, claimId) =>
+      claimPayments(statements.listClaimPaymentsForClaim, [organizationId, claimId]),
   };
 }
 
