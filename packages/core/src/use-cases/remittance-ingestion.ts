@@ -21,6 +21,7 @@ import {
   type Pairing,
   pairByKeys,
   patientResponsibility,
+  type RemittanceDecision,
 } from '../domain/remittance-rules';
 import { type RestateAction, restate } from '../domain/restatement';
 import { auditEntry } from '../domain/status-machine';
@@ -552,6 +553,23 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
     return { kind: 'record', claim, outcome: 'skipped', reason: decision.reason };
   }
 
+  return planBill(ingestion, tx, entry, claim, decision, open);
+}
+
+/**
+ * A claim payment that bills the member or withdraws what was billed, for a claim of ours that
+ * staff did not bill by hand: what the claim's requests from remittances become, unless a
+ * reason to hold it for staff turns up first.
+ */
+async function planBill(
+  ingestion: Ingestion,
+  tx: UnitOfWork,
+  entry: Entry,
+  claim: Claim,
+  decision: Extract<RemittanceDecision, { action: 'bill' | 'withdraw' }>,
+  open: readonly PaymentRequest[],
+): Promise<Plan> {
+  const { claimPayment } = entry;
   const billed = open.filter((request) => request.source.kind === 'remittance');
   const owedMinor = decision.action === 'withdraw' ? 0 : decision.amountMinor;
   const limit =
