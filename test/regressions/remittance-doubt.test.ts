@@ -1,4 +1,4 @@
-import type { ClaimPaymentInput } from '@memberpay/core';
+import { type ClaimPaymentInput, money } from '@memberpay/core';
 import { describe, expect, test } from 'vitest';
 import { aWorld, type World } from '../support/world';
 import {
@@ -13,6 +13,7 @@ import {
   requestsOf,
   reversal,
   sendAndPay,
+  stillBilled,
 } from './support';
 
 // Remittances that leave the bill in doubt: several claim payments for one claim in a file,
@@ -21,13 +22,6 @@ import {
 
 async function dryRun(world: World, trace: string, claimPayments: ClaimPaymentInput[]) {
   return ingestClaimPayments(world, trace, claimPayments, { dryRun: true });
-}
-
-/** What the claim's open requests still ask of the member, less what was given back. */
-async function billedOnOpenRequests(world: World): Promise<number> {
-  return (await requestsOf(world))
-    .filter((request) => request.status !== 'canceled' && request.status !== 'refunded')
-    .reduce((total, request) => total + request.amount.minor - request.amountRefunded.minor, 0);
 }
 
 describe('several processed claim payments for one claim in one remittance', () => {
@@ -46,7 +40,7 @@ describe('several processed claim payments for one claim in one remittance', () 
       'PCN-1',
       'PCN-1',
     ]);
-    expect(await billedOnOpenRequests(world)).toBe(0);
+    expect(await stillBilled(world)).toBe(0);
   });
 
   // Staff preview the same split file: the dry run promises two requests (50.00 and 20.00)
@@ -106,7 +100,7 @@ describe('a claim with a primary and a secondary payer', () => {
       payerName: 'SECONDARY PLAN',
     };
     (await world.sdk.remittances.ingest(ORG, secondary))._unsafeUnwrap();
-    expect(await billedOnOpenRequests(world)).toBe(0);
+    expect(await stillBilled(world)).toBe(0);
 
     const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
@@ -120,7 +114,7 @@ describe('a claim with a primary and a secondary payer', () => {
         reason: expect.stringContaining('a later payer already adjudicated the claim (CLP02 2'),
       }),
     ]);
-    expect(await billedOnOpenRequests(world)).toBe(0);
+    expect(await stillBilled(world)).toBe(0);
   });
 
   // The secondary's own figures, after the primary's, restate the claim as usual.
@@ -289,5 +283,219 @@ describe('a visit payment recorded after the invoice went out', () => {
     (await world.sdk.claims.recordVisitPayment(ORG, claim.id, '20.00'))._unsafeUnwrap();
 
     expect(await notesOn(world, sent!.id)).toHaveLength(1);
+  });
+});
+
+describe('a payment and its own reversal in one file, without CLP07', () => {
+  // A small payer that sends no CLP07 pays the claim and takes it back in the same 835: the
+  // reversal is taken as "corrected" by the payment it reverses, and the member gets 50.00.
+  test('the member is not billed for a payment reversed in the same file', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+
+    const report = await ingestClaimPayments(world, 'T1', [
+      claimPayment('PCN-1', 5000, { payerClaimControlNumber: null }),
+      { ...reversal('PCN-1', 5000), payerClaimControlNumber: null },
+    ]);
+
+    expect(report.created).toEqual([]);
+    expect(await stillBilled(world)).toBe(0);
+  });
+});
+
+describe('a correction listed before the reversal it follows, under the same CLP07', () => {
+  // The payer moves 30.00 from PR-1 to a contractual CO-45 (payment unchanged) and lists the
+  // correction before the reversal, both under the claim's CLP07: the pair is "netted" as a
+  // payment and its own reversal, and the member's 50.00 draft stays where 20.00 is owed.
+  test('the draft follows the correction to 20.00', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000, { paidCents: 15000 })]);
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      claimPayment('PCN-1', 2000, { paidCents: 15000 }),
+      reversal('PCN-1', 5000),
+    ]);
+
+    const billedOrHeld = report.changed.length + report.heldForReview.length;
+    expect(billedOrHeld).toBeGreaterThan(0);
+    expect(await stillBilled(world)).not.toBe(5000);
+  });
+});
+
+describe('what staff gave back to the member', () => {
+  // The member paid 50.00; staff canceled the request (a hardship write-off, which refunds the
+  // card). The payer's routine readjudication, same 50.00 share, bills a brand new 50.00 unseen.
+  test('a correction does not re-bill a paid request staff canceled and refunded', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    world.gateway.refundsStartAs = 'succeeded';
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const [paid] = await requestsOf(world);
+    await sendAndPay(world, paid!.id);
+    (await world.sdk.requests.cancel(ORG, paid!.id, 'staff_1'))._unsafeUnwrap();
+    expect((await world.request('org_1', paid!.id)).status).toBe('refunded');
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 5000, { payerClaimControlNumber: 'CCN-2', paidCents: 14000 }),
+    ]);
+
+    expect(report.created).toEqual([]);
+    expect(report.heldForReview.map((item) => item.patientControlNumber)).toContain('PCN-1');
+  });
+
+  // Staff refunded 20.00 of a paid 50.00 in Stripe's dashboard as a courtesy. A readjudication
+  // with the same 50.00 share bills the 20.00 again in a new request, and nobody is told.
+  test('a correction does not re-bill a courtesy refund staff made by hand unseen', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const [paid] = await requestsOf(world);
+    const invoiceId = await sendAndPay(world, paid!.id);
+    await world.deliver(world.gateway.refundOutside(invoiceId, money(2000, 'usd')));
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 5000, { payerClaimControlNumber: 'CCN-2', paidCents: 14000 }),
+    ]);
+
+    expect(report.created).toEqual([]);
+    expect(report.heldForReview.map((item) => item.patientControlNumber)).toContain('PCN-1');
+  });
+});
+
+describe('a split claim whose other part could not be read', () => {
+  // The payer splits the claim under CLP07s A (50.00) and B (20.00); B has a broken service
+  // date. A alone is billed as the whole claim, where a readable split would be held.
+  test('the readable part is not billed as the whole claim', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+
+    const report = await ingestClaimPayments(world, 'T1', [
+      claimPayment('PCN-1', 5000, { payerClaimControlNumber: 'A', chargeCents: 12000 }),
+      claimPayment('PCN-1', 2000, {
+        payerClaimControlNumber: 'B',
+        chargeCents: 8000,
+        serviceDate: '2024-02-30',
+      }),
+    ]);
+
+    expect(report.created).toEqual([]);
+    expect(report.heldForReview.map((item) => item.patientControlNumber)).toContain('PCN-1');
+  });
+});
+
+describe('claim payments that change nothing leave the claim as it was', () => {
+  // The payer paid 130.00 under CLP07 X and reversed it in the same file. The README says the
+  // claim stays as it was, yet the claim now shows 130.00 paid, 70.00 owed and CLP07 X.
+  test("a netted pair does not overwrite the claim's payer figures", async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const before = await claimOf(world, 'PCN-1');
+
+    await ingestClaimPayments(world, 'T2', [
+      claimPayment('PCN-1', 7000, { payerClaimControlNumber: 'X' }),
+      { ...reversal('PCN-1', 7000), payerClaimControlNumber: 'X' },
+    ]);
+
+    const after = await claimOf(world, 'PCN-1');
+    expect({
+      paid: after.paidAmount?.minor,
+      owed: after.patientResponsibility?.minor,
+      ccn: after.payerClaimControlNumber,
+    }).toEqual({
+      paid: before.paidAmount?.minor,
+      owed: before.patientResponsibility?.minor,
+      ccn: before.payerClaimControlNumber,
+    });
+  });
+});
+
+// Holds must not reach staff when nothing about the member's bill is in doubt.
+
+describe('review holds with nothing for staff to decide', () => {
+  // Medicare readjusts a crossover claim it had forwarded (CLP02 19) and forwards it again
+  // (22 + 19). Nothing was ever billed, nothing would be: both land in the review queue.
+  test('a reversal and a new forward of a claim never billed are not held', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000, { statusCode: '19' })]);
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 4000, { statusCode: '19', payerClaimControlNumber: 'CCN-2' }),
+    ]);
+
+    expect(report.heldForReview).toEqual([]);
+  });
+
+  // The payer splits a claim it pays in full into two CLP07s, the member owing nothing on
+  // either: two review items for a claim no request could ever come from.
+  test('a split claim the payer paid in full is not held', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+
+    const report = await ingestClaimPayments(world, 'T1', [
+      claimPayment('PCN-1', 0, { payerClaimControlNumber: 'A', chargeCents: 12000 }),
+      claimPayment('PCN-1', 0, { payerClaimControlNumber: 'B', chargeCents: 8000 }),
+    ]);
+
+    expect(report.heldForReview).toEqual([]);
+  });
+
+  // The secondary paid what the primary left (member owes 0); the primary then readjudicates
+  // and now also says the member owes 0. Nothing is billed or would be, yet it is held.
+  test("a primary's readjudication to zero after the secondary is not held", async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const secondary = {
+      ...remittance('S1', [claimPayment('PCN-1', 0, { statusCode: '2', paidCents: 5000 })]),
+      payerId: '9999999999',
+    };
+    (await world.sdk.remittances.ingest(ORG, secondary))._unsafeUnwrap();
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 0, { payerClaimControlNumber: 'CCN-2' }),
+    ]);
+
+    expect(report.heldForReview).toEqual([]);
+    expect(await stillBilled(world)).toBe(0);
+  });
+
+  // Automation is off and a 50.00 draft waits; the next 835 pays and reverses another claim
+  // payment for the claim (same CLP07, netted): both come back as review items to "compare".
+  test('with automation off, a payment and its own reversal are not held', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    (
+      await world.sdk.organizations.configure('org_1', { generateFromRemittance: false })
+    )._unsafeUnwrap();
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      claimPayment('PCN-1', 3000, { payerClaimControlNumber: 'X' }),
+      { ...reversal('PCN-1', 3000), payerClaimControlNumber: 'X' },
+    ]);
+
+    expect(report.heldForReview).toEqual([]);
+  });
+});
+
+describe('a staff edit that changed nothing the member owes', () => {
+  // Staff only added a line to the draft's description; from then on every correction of
+  // the claim is held as "staff changed it by hand", and the member is billed the old 50.00
+  // where the payer now says 20.00.
+  test('a description-only edit does not stop a correction of the amount', async () => {
+    const world = await clinicWithClaims(['PCN-1']);
+    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+    const [draft] = await requestsOf(world);
+    (
+      await world.sdk.requests.edit(ORG, draft!.id, {
+        description: 'Office visit on January 2',
+        editedBy: 'staff_1',
+      })
+    )._unsafeUnwrap();
+
+    const report = await ingestClaimPayments(world, 'T2', [
+      reversal('PCN-1', 5000),
+      claimPayment('PCN-1', 2000, { payerClaimControlNumber: 'CCN-2' }),
+    ]);
+
+    expect(report.heldForReview).toEqual([]);
+    expect((await world.request('org_1', draft!.id)).amount.minor).toBe(2000);
   });
 });

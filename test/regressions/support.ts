@@ -112,6 +112,13 @@ export async function notesOn(world: World, requestId: string) {
   return trail.filter((entry) => entry.action === 'note');
 }
 
+/** What the requests still ask of the member, less what was given back. */
+export async function stillBilled(world: World): Promise<number> {
+  return (await requestsOf(world))
+    .filter((request) => request.status !== 'canceled' && request.status !== 'refunded')
+    .reduce((total, request) => total + request.amount.minor - request.amountRefunded.minor, 0);
+}
+
 export async function payInFull(world: World, invoiceId: string): Promise<void> {
   for (const event of world.gateway.payByCard(invoiceId)) {
     await world.deliver(event);

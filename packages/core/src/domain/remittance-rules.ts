@@ -186,8 +186,8 @@ export function claimPaymentKey(
  * - `plain`: billed by its own status (the only one for its claim, or a reversal's correction);
  * - `corrected`: a reversal whose correction is in the remittance, before or after it; the
  *   correction restates the bill once;
- * - `netted`: a payment and its own reversal (same CLP07, amounts negated, the payment first),
- *   which leave the claim as it was;
+ * - `netted`: a payment and its own reversal (same CLP07, charge, payment and member's share
+ *   negated, the payment first), which leave the claim as it was;
  * - `tangled`: more than one payment for the claim besides those, which do not pair as a
  *   reversal and its correction (a claim split in two, a reversal and a denial): staff apply
  *   them, since billing one by one would let the last restate the claim alone.
@@ -243,7 +243,16 @@ export function pairByKeys(
   return pairings;
 }
 
-/** Marks each payment reversed later in the same remittance, and its reversal, as netted. */
+/** What the payer says the member owes: the stated total, else the PR adjustments. */
+function owedOf(claimPayment: ClaimPaymentInput): number {
+  const { declaredCents, adjustmentCents } = claimPayment.patientResponsibility;
+  return declaredCents ?? adjustmentCents;
+}
+
+/**
+ * Marks each payment reversed later in the same remittance, and its reversal, as netted: the
+ * same CLP07 (or none on both) and every amount negated, the member's share included.
+ */
 function withoutNetted(
   claimPayments: readonly ClaimPaymentInput[],
   indexes: readonly number[],
@@ -262,10 +271,10 @@ function withoutNetted(
         p < r &&
         !netted.has(p) &&
         is(payment.statusCode, CLAIM_STATUS.processed) &&
-        payment.payerClaimControlNumber !== null &&
         payment.payerClaimControlNumber === reversal.payerClaimControlNumber &&
         payment.chargeCents === -reversal.chargeCents &&
-        payment.paidCents === -reversal.paidCents
+        payment.paidCents === -reversal.paidCents &&
+        owedOf(payment) === -owedOf(reversal)
       );
     });
     if (original !== undefined) {

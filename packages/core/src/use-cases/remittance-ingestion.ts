@@ -116,6 +116,8 @@ type Plan =
       readonly claim: Claim;
       readonly outcome: 'recorded' | 'skipped';
       readonly reason: string;
+      /** A payment reversed in the same remittance: the claim keeps the payer's figures it had. */
+      readonly netted?: true;
     }
   | {
       readonly kind: 'review';
@@ -518,11 +520,22 @@ async function planEntry(ingestion: Ingestion, tx: UnitOfWork, entry: Entry): Pr
 
   if (entry.pairing === 'netted') {
     const reason = 'paid and reversed in this remittance: the claim stays as it was';
-    return { kind: 'record', claim, outcome: 'skipped', reason };
+    return { kind: 'record', claim, outcome: 'skipped', reason, netted: true };
   }
 
   if (entry.pairing === 'tangled') {
     const open = await tx.requests.findOpenForClaim(organizationId, claim.id);
+
+    // Nothing billed for the claim and nothing this claim payment would bill (a reversal and
+    // a new forward, a split paid in full): there is nothing for staff to decide.
+    const billsNothing =
+      decision.action !== 'bill' || (decision.amountMinor === 0 && !decision.mismatch);
+    if (open.length === 0 && billsNothing) {
+      const reason =
+        decision.action === 'withdraw' ? 'reversal of a claim we had not billed' : decision.reason;
+      return { kind: 'record', claim, outcome: 'skipped', reason };
+    }
+
     return {
       kind: 'review',
       claim,
@@ -585,25 +598,17 @@ async function planBill(
     reason: `${why}; ${reason}`,
   });
 
-  const later = await laterPayerAdjudicated(tx, claim, claimPayment);
-  if (later) {
-    return review(
-      billed.at(-1) ?? null,
-      `a later payer already adjudicated the claim (CLP02 ${later.statusCode}, claim payment ` +
-        `${later.id}), whose figures this one would restate; staff apply it`,
-    );
-  }
-
-  // Withdrawing on a reversal whose correction could not be read would give back money the
-  // correction may still say is owed.
-  if (decision.action === 'withdraw' && entry.unreadableSibling) {
+  // Another claim payment for the claim that could not be read may be a reversal's
+  // correction or the rest of a split claim: withdrawing would give back money it may say is
+  // owed, and billing would take this part for the whole claim.
+  if (entry.unreadableSibling) {
+    const what =
+      decision.action === 'withdraw' ? 'payer reversed the claim, and another' : 'another';
     return {
       kind: 'review',
       claim,
       request: billed.at(-1) ?? null,
-      reason:
-        'payer reversed the claim, and another claim payment for it in this remittance could ' +
-        'not be read; staff apply both',
+      reason: `${what} claim payment for it in this remittance could not be read; staff apply both`,
     };
   }
 
@@ -614,6 +619,15 @@ async function planBill(
         ? 'reversal of a claim we had not billed'
         : 'the member owes nothing for this claim';
     return { kind: 'record', claim, outcome: 'skipped', reason };
+  }
+
+  const later = await laterPayerAdjudicated(tx, claim, claimPayment);
+  if (later) {
+    return review(
+      billed.at(-1) ?? null,
+      `a later payer already adjudicated the claim (CLP02 ${later.statusCode}, claim payment ` +
+        `${later.id}), whose figures this one would restate; staff apply it`,
+    );
   }
 
   const restated = restate(billed, owedMinor, hold);
@@ -678,7 +692,8 @@ const PAYER_ORDER: readonly string[] = CLAIM_STATUS.processed;
 /**
  * What people decided about the claim's money, which a remittance does not undo by itself: a
  * dispute the member won (the bank decided the member does not owe it), a request staff
- * canceled (a write-off), an amount staff changed by hand (a discount). Looked up only when
+ * canceled (a write-off), an amount staff changed by hand or a refund made outside the SDK (a
+ * discount, a courtesy). Looked up only when
  * the restatement would change something, and request by request only for claims billed
  * before, so a first remittance pays one query for it.
  */
@@ -692,7 +707,11 @@ async function decidedByPeople(
   if (actions.some((action) => action.type === 'create')) {
     const closed = await tx.requests.list(
       organizationId,
-      { claimId: claim.id, statuses: ['charged_back', 'canceled'] },
+      {
+        claimId: claim.id,
+        statuses: ['charged_back', 'canceled', 'refunded'],
+        includeDeleted: true,
+      },
       { limit: 100 },
     );
     const disputed = closed.find((request) => request.status === 'charged_back');
@@ -702,16 +721,33 @@ async function decidedByPeople(
 
     for (const request of closed) {
       const trail = await tx.audit.listForRequest(organizationId, request.id);
-      if (trail.some((entry) => entry.to === 'canceled' && entry.actor.kind === 'staff')) {
+      // Staff cancel an unpaid request to `canceled` and a paid one to `refund_pending`.
+      const canceledByStaff = trail.some(
+        (entry) =>
+          entry.actor.kind === 'staff' &&
+          entry.from !== entry.to &&
+          (entry.to === 'canceled' || entry.to === 'refund_pending'),
+      );
+      if (canceledByStaff) {
         return { request, reason: `staff canceled ${request.id} by hand` };
       }
     }
   }
 
   for (const request of billed) {
+    if (request.refunds.some((refund) => refund.purpose === 'external')) {
+      return { request, reason: `money of ${request.id} was refunded outside the SDK` };
+    }
+
     const trail = await tx.audit.listForRequest(organizationId, request.id);
-    if (trail.some((entry) => entry.action === 'edited' && entry.actor.kind === 'staff')) {
-      return { request, reason: `staff changed ${request.id} by hand` };
+    const amountByStaff = trail.some(
+      (entry) =>
+        entry.action === 'edited' &&
+        entry.actor.kind === 'staff' &&
+        entry.details.amountMinor !== entry.details.previousAmountMinor,
+    );
+    if (amountByStaff) {
+      return { request, reason: `staff changed the amount of ${request.id} by hand` };
     }
   }
   return null;
@@ -745,7 +781,7 @@ async function collision(
  * A claim payment recorded without automation. With automation off, a claim that still has
  * requests from earlier remittances is held for staff instead: what the payer says now may no
  * longer match what those requests ask, and nothing else would tell anyone. A reversal leaves
- * that to its correction.
+ * that to its correction, and a payment reversed in the same remittance changes nothing.
  */
 async function recordOnly(
   ingestion: Ingestion,
@@ -756,6 +792,7 @@ async function recordOnly(
 ): Promise<Plan> {
   const automationOff =
     entry.pairing !== 'corrected' &&
+    entry.pairing !== 'netted' &&
     ingestion.remittance.source === 'electronic' &&
     !ingestion.organization.settings.generateFromRemittance;
   const open = automationOff
@@ -849,10 +886,11 @@ function writePlan(
         writing,
         claimPayment,
         key,
-        planned.claim,
+        planned.netted ? null : planned.claim,
         null,
         planned.outcome,
         planned.reason,
+        planned.claim,
       );
     case 'review':
       return writeReview(ingestion, writing, claimPayment, key, planned);
@@ -1077,7 +1115,10 @@ function remittanceActor(ingestion: Ingestion, key: string): RemittanceActor {
   return { kind: 'remittance', remittanceId: ingestion.record.id, claimPaymentKey: key };
 }
 
-/** Records the claim payment and brings the claim up to date with what the payer said. */
+/**
+ * Records the claim payment, matched to `matched`, and brings `claim` up to date with what the
+ * payer said (none: the claim keeps the figures it had).
+ */
 async function store(
   ingestion: Ingestion,
   writing: Writing,
@@ -1087,9 +1128,10 @@ async function store(
   requestId: string | null,
   outcome: ClaimPaymentOutcome,
   reason: string,
+  matched: Claim | null = claim,
 ): Promise<Result<string | null, DomainError>> {
   await writing.tx.remittances.insertClaimPayment(
-    claimPaymentRecord(ingestion, writing, claimPayment, key, claim, requestId, outcome, reason),
+    claimPaymentRecord(ingestion, writing, claimPayment, key, matched, requestId, outcome, reason),
   );
 
   // A reversal's amounts are the old ones negated: only what the payer now says is kept.
