@@ -61,9 +61,13 @@ export async function planIngestion(path: string): Promise<Plan> {
     reports.push(report._unsafeUnwrap());
   }
 
+  // Every problem the parser noted: the file's, each transaction set's and each claim's.
   const diagnostics = [
     ...document.diagnostics,
-    ...document.transactions.flatMap((transaction) => transaction.diagnostics),
+    ...document.transactions.flatMap((transaction) => [
+      ...transaction.diagnostics,
+      ...transaction.claims.flatMap((claim) => claim.diagnostics),
+    ]),
   ].map((diagnostic) => `${diagnostic.code}: ${diagnostic.message}`);
   return { remittances, reports, refused, diagnostics };
 }

@@ -1,10 +1,11 @@
 /**
- * `pnpm stripe-sim --port 12111`: run the Stripe simulator until killed.
+ * `pnpm stripe-sim --port 12111` (installed as `memberpay-stripe-sim`): run the Stripe
+ * simulator until killed.
  */
 import { parseArgs } from 'node:util';
 import { startStripeSimulator } from './index';
 
-const USAGE = `usage: stripe-sim [options]
+const USAGE = `usage: memberpay-stripe-sim [options]   (pnpm stripe-sim in the repository)
   --port N            port to listen on (default 12111; 0 picks a free one)
   --host H            interface to bind (default 127.0.0.1)
   --api-key K         accept only this secret key (default: any sk_test_... key)
