@@ -304,3 +304,35 @@ describe('payout onboarding addresses', () => {
     expect(started._unsafeUnwrap().url).toMatch(/^https?:\/\//);
   });
 });
+
+describe('time zones', () => {
+  // A host passed the zone as its users typed it; the organization must still be in one zone
+  // under one name, whatever alias or case named it.
+  test.each([
+    ['america/new_york', 'America/New_York'],
+    ['US/Eastern', 'America/New_York'],
+    ['utc', 'UTC'],
+  ])('%s is stored as %s', async (given, stored) => {
+    const world = aWorld();
+
+    const created = await world.sdk.organizations.create({
+      id: 'org_1',
+      name: 'Clinic',
+      timeZone: given,
+    });
+
+    expect(created._unsafeUnwrap().timeZone).toBe(stored);
+  });
+
+  test('a zone that is none is refused, naming the field', async () => {
+    const world = aWorld();
+
+    const created = await world.sdk.organizations.create({
+      id: 'org_1',
+      name: 'Clinic',
+      timeZone: 'Mars/Olympus_Mons',
+    });
+
+    expect(created._unsafeUnwrapErr().message).toMatch(/timeZone.*must be an IANA time zone/);
+  });
+});

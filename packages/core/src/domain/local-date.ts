@@ -79,6 +79,14 @@ export function zonedInstant(
   return new Date(new TZDate(year, month - 1, day, hour, minute, timeZone).getTime());
 }
 
+/**
+ * The zone's canonical IANA name (`america/new_york` and `US/Eastern` are `America/New_York`),
+ * so that one zone is always stored and compared under one name.
+ */
+export function canonicalTimeZone(timeZone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+}
+
 export function isValidTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone }).format(0);

@@ -2,7 +2,7 @@ import { err, errAsync, ok, okAsync, type ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { asId, type OrganizationId } from '../domain/ids';
-import { isValidTimeZone } from '../domain/local-date';
+import { canonicalTimeZone, isValidTimeZone } from '../domain/local-date';
 import { CURRENCIES } from '../domain/money';
 import {
   DEFAULT_SETTINGS,
@@ -32,7 +32,10 @@ const createSchema = z
   .object({
     id: z.string().trim().min(1).max(100).optional(),
     name: z.string().trim().min(1).max(200),
-    timeZone: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone' }),
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, { message: 'must be an IANA time zone' })
+      .transform(canonicalTimeZone),
     settings: settingsSchema.partial().optional(),
   })
   .strict();
