@@ -8,7 +8,12 @@ import {
   type StoragePort,
   type UnitOfWork,
 } from '@memberpay/core';
-import { FakePaymentGateway, ManualClock, SequentialIds } from '@memberpay/core/testing';
+import {
+  aClaimPaymentInput,
+  FakePaymentGateway,
+  ManualClock,
+  SequentialIds,
+} from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { type Result, ResultAsync } from 'neverthrow';
 import { aWorld, org, type World } from '../support/world';
@@ -16,32 +21,7 @@ import { aWorld, org, type World } from '../support/world';
 export const ORG = org('org_1');
 
 /** A processed claim payment for `patientControlNumber`; the member owes `owed` cents. */
-export function claimPayment(
-  patientControlNumber: string,
-  owed: number,
-  overrides: Partial<ClaimPaymentInput> = {},
-): ClaimPaymentInput {
-  return {
-    patientControlNumber,
-    statusCode: '1',
-    chargeCents: 20000,
-    paidCents: 20000 - owed,
-    payerClaimControlNumber: `CCN-${patientControlNumber}`,
-    patientResponsibility: {
-      declaredCents: owed,
-      adjustmentCents: owed,
-      deductibleCents: 0,
-      coinsuranceCents: 0,
-      copayCents: owed,
-      otherCents: 0,
-    },
-    memberIdentifier: null,
-    patientName: null,
-    serviceDate: '2024-01-02',
-    warnings: [],
-    ...overrides,
-  };
-}
+export const claimPayment = aClaimPaymentInput;
 
 /** The payer takes back an earlier claim payment: every amount negated (CLP02 22). */
 export function reversal(patientControlNumber: string, owed: number): ClaimPaymentInput {

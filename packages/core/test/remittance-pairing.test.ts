@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimPaymentInput } from '../src/domain/remittance';
 import { pairClaimPayments } from '../src/domain/remittance-rules';
+import { aClaimPaymentInput } from '../src/testing/fixtures';
 
 const REMITTANCE = { source: 'electronic', payerId: '1512345678', traceNumber: 'T1' } as const;
 
@@ -11,26 +12,13 @@ function payment(
   overrides: Partial<ClaimPaymentInput> = {},
 ): ClaimPaymentInput {
   const sign = statusCode === '22' ? -1 : 1;
-  return {
-    patientControlNumber: 'PCN-1',
+  return aClaimPaymentInput('PCN-1', owed, {
     statusCode,
     chargeCents: sign * 20000,
     paidCents: sign * (20000 - Math.abs(owed)),
     payerClaimControlNumber: 'CCN-1',
-    patientResponsibility: {
-      declaredCents: owed,
-      adjustmentCents: owed,
-      deductibleCents: 0,
-      coinsuranceCents: 0,
-      copayCents: owed,
-      otherCents: 0,
-    },
-    memberIdentifier: null,
-    patientName: null,
-    serviceDate: '2024-01-02',
-    warnings: [],
     ...overrides,
-  };
+  });
 }
 
 describe('pairClaimPayments', () => {

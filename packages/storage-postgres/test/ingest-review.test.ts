@@ -7,7 +7,12 @@ import {
   type OrganizationId,
   type StoragePort,
 } from '@memberpay/core';
-import { FakePaymentGateway, ManualClock, SequentialIds } from '@memberpay/core/testing';
+import {
+  aClaimPaymentInput,
+  FakePaymentGateway,
+  ManualClock,
+  SequentialIds,
+} from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PostgresStorage } from '../src/index';
@@ -37,25 +42,13 @@ function claimPayment(
   overrides: Partial<ClaimPaymentInput> & { readonly declared?: number } = {},
 ): ClaimPaymentInput {
   const { declared = owed, ...rest } = overrides;
-  return {
-    patientControlNumber,
-    statusCode: '1',
-    chargeCents: 20000,
+  const payment = aClaimPaymentInput(patientControlNumber, owed, {
     paidCents: 20000 - Math.abs(owed),
-    payerClaimControlNumber: `CCN-${patientControlNumber}`,
-    patientResponsibility: {
-      declaredCents: declared,
-      adjustmentCents: owed,
-      deductibleCents: 0,
-      coinsuranceCents: 0,
-      copayCents: owed,
-      otherCents: 0,
-    },
-    memberIdentifier: null,
-    patientName: null,
-    serviceDate: '2024-01-02',
-    warnings: [],
     ...rest,
+  });
+  return {
+    ...payment,
+    patientResponsibility: { ...payment.patientResponsibility, declaredCents: declared },
   };
 }
 

@@ -11,7 +11,7 @@ import {
   type PayoutAccount,
 } from '../domain/organization';
 import { NO_GATEWAY_LINK, type PaymentRequest } from '../domain/payment-request';
-import type { ClaimPaymentRecord, RemittanceRecord } from '../domain/remittance';
+import type { ClaimPaymentInput, ClaimPaymentRecord, RemittanceRecord } from '../domain/remittance';
 
 /** The instant test data is created at unless a test says otherwise. */
 export const T0 = new Date('2024-01-10T15:00:00.000Z');
@@ -153,6 +153,37 @@ export function aClaimPayment(overrides: Partial<ClaimPaymentRecord> = {}): Clai
     outcome: 'created',
     reason: 'processed claim with patient responsibility',
     recordedAt: T0,
+    ...overrides,
+  };
+}
+
+/**
+ * A processed claim payment of the kind an 835 brings (CLP02 1) for `patientControlNumber`, in
+ * which the member owes `owed` cents as co-pay, stated and itemized alike, of a 200.00 charge.
+ */
+export function aClaimPaymentInput(
+  patientControlNumber: string,
+  owed: number,
+  overrides: Partial<ClaimPaymentInput> = {},
+): ClaimPaymentInput {
+  return {
+    patientControlNumber,
+    statusCode: '1',
+    chargeCents: 20000,
+    paidCents: 20000 - owed,
+    payerClaimControlNumber: `CCN-${patientControlNumber}`,
+    patientResponsibility: {
+      declaredCents: owed,
+      adjustmentCents: owed,
+      deductibleCents: 0,
+      coinsuranceCents: 0,
+      copayCents: owed,
+      otherCents: 0,
+    },
+    memberIdentifier: null,
+    patientName: null,
+    serviceDate: '2024-01-02',
+    warnings: [],
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@ export {
   ACTIVE_PAYOUT_ACCOUNT,
   aClaim,
   aClaimPayment,
+  aClaimPaymentInput,
   aMember,
   anAuditEntry,
   anOrganization,
