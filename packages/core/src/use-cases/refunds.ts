@@ -56,6 +56,11 @@ export function refundIntent(
  * before the gateway is called, so that a crash, a retry or a second cancel finds it and makes
  * the same call again: one refund, never two. A cancel moves the request to `refund_pending`;
  * a correction leaves its status alone.
+ *
+ * A refund given its own idempotency key is part of a plan made from `request` (a remittance's
+ * correction): should the stored request have changed since (staff canceled it, another
+ * process refunded it), nothing is stored and the answer is `STORAGE.CONFLICT`, so that the
+ * plan is made again from what is stored now.
  */
 export async function refundRequest(
   context: Context,
@@ -80,6 +85,15 @@ export async function refundRequest(
     const current = await loadRequest(tx, request.organizationId, request.id);
     if (current.isErr()) {
       return err(current.error);
+    }
+
+    if (idempotencyKey !== null && current.value.version !== request.version) {
+      return err(
+        new DomainError(
+          'STORAGE.CONFLICT',
+          `Payment request ${request.id} changed since its refund was planned`,
+        ),
+      );
     }
 
     return storeIntent(context, tx, current.value, intent, actor);

@@ -1134,9 +1134,7 @@ async function store(
     claimPaymentRecord(ingestion, writing, claimPayment, key, matched, requestId, outcome, reason),
   );
 
-  // A reversal's amounts are the old ones negated: only what the payer now says is kept.
-  const reversal = CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22');
-  if (claim && !reversal) {
+  if (claim) {
     await updateClaimFromPayer(writing, claim, claimPayment);
   }
 
@@ -1177,20 +1175,22 @@ async function updateClaimFromPayer(
   claim: Claim,
   claimPayment: ClaimPaymentInput,
 ): Promise<void> {
-  const current = await tx.claims.get(claim.organizationId, claim.id);
-  if (!current) {
-    return;
-  }
+  // A reversal's amounts are the old ones negated: only what the payer now says is kept.
+  const reversal = CLAIM_STATUS.reversal.includes(claimPayment.statusCode as '22');
+  const currency = claim.chargeAmount.currency;
+  const figures = reversal
+    ? {}
+    : {
+        payerClaimControlNumber:
+          claimPayment.payerClaimControlNumber ?? claim.payerClaimControlNumber,
+        paidAmount: money(claimPayment.paidCents, currency),
+        patientResponsibility: money(patientResponsibility(claimPayment).owedMinor, currency),
+      };
 
-  const currency = current.chargeAmount.currency;
-  await tx.claims.update({
-    ...current,
-    payerClaimControlNumber:
-      claimPayment.payerClaimControlNumber ?? current.payerClaimControlNumber,
-    paidAmount: money(claimPayment.paidCents, currency),
-    patientResponsibility: money(patientResponsibility(claimPayment).owedMinor, currency),
-    updatedAt: now,
-  });
+  // Written at the version the plan read, so that whatever changed the claim since (a visit
+  // payment, another process ingesting a remittance for it) fails this unit of work with a
+  // conflict, and the claim payment is planned again from what is stored now.
+  await tx.claims.update({ ...claim, ...figures, updatedAt: now });
 }
 
 async function createDraft(
