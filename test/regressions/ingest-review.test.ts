@@ -13,6 +13,7 @@ import {
   ingestClaimPayments,
   notesOn,
   ORG,
+  paidClaim,
   refundedMinor,
   requestsOf,
   reversal,
@@ -104,11 +105,7 @@ describe('totals that disagree never move money by themselves', () => {
   // The member paid 50.00; a correction states 20.00 but itemizes 50.00. Refunding 30.00 on the
   // strength of a number that contradicts its own breakdown is money nobody can take back.
   test('a correction whose totals disagree refunds nothing of a paid request', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    world.gateway.refundsStartAs = 'succeeded';
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    const [paid] = await requestsOf(world);
-    await sendAndPay(world, paid!.id);
+    const { world, paid } = await paidClaim();
 
     const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
@@ -145,11 +142,7 @@ describe('a reversal whose correction cannot be read', () => {
   // the reversal looked alone and refunded the member's 50.00, though the payer says 30.00 is
   // still owed.
   test('is held for review: nothing refunded, nothing canceled', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    world.gateway.refundsStartAs = 'succeeded';
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    const [paid] = await requestsOf(world);
-    await sendAndPay(world, paid!.id);
+    const { world, paid } = await paidClaim();
     const unreadable = {
       ...claimPayment('PCN-1', 3000, { payerClaimControlNumber: 'CCN-2' }),
       serviceDate: '2024-02-30',

@@ -8,6 +8,7 @@ import {
   ingestClaimPayments,
   notesOn,
   ORG,
+  paidClaim,
   refundedMinor,
   remittance,
   requestsOf,
@@ -248,11 +249,7 @@ describe('a reversal paired with a denial', () => {
   // denial stating 50.00 patient responsibility. The reversal is taken as "alone" and the
   // member's paid 50.00 is refunded automatically, on a denial staff must look at first.
   test('the member’s payment is not refunded before staff see the denial', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    world.gateway.refundsStartAs = 'succeeded';
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    const [paid] = await requestsOf(world);
-    await sendAndPay(world, paid!.id);
+    const { world } = await paidClaim();
 
     const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 5000),
@@ -325,11 +322,7 @@ describe('what staff gave back to the member', () => {
   // The member paid 50.00; staff canceled the request (a hardship write-off, which refunds the
   // card). The payer's routine readjudication, same 50.00 share, bills a brand new 50.00 unseen.
   test('a correction does not re-bill a paid request staff canceled and refunded', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    world.gateway.refundsStartAs = 'succeeded';
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    const [paid] = await requestsOf(world);
-    await sendAndPay(world, paid!.id);
+    const { world, paid } = await paidClaim();
     (await world.sdk.requests.cancel(ORG, paid!.id, 'staff_1'))._unsafeUnwrap();
     expect((await world.request('org_1', paid!.id)).status).toBe('refunded');
 

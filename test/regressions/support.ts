@@ -3,13 +3,14 @@ import {
   createMemberPayments,
   type DomainError,
   type PaymentGatewayPort,
-  type RemittanceInput,
   StorageError,
   type StoragePort,
   type UnitOfWork,
 } from '@memberpay/core';
 import {
   aClaimPaymentInput,
+  aRemittanceInput,
+  aReversalInput,
   FakePaymentGateway,
   ManualClock,
   SequentialIds,
@@ -24,28 +25,10 @@ export const ORG = org('org_1');
 export const claimPayment = aClaimPaymentInput;
 
 /** The payer takes back an earlier claim payment: every amount negated (CLP02 22). */
-export function reversal(patientControlNumber: string, owed: number): ClaimPaymentInput {
-  return claimPayment(patientControlNumber, -owed, {
-    statusCode: '22',
-    chargeCents: -20000,
-    paidCents: -(20000 - owed),
-  });
-}
+export const reversal = aReversalInput;
 
-export function remittance(
-  traceNumber: string,
-  claimPayments: ClaimPaymentInput[],
-): RemittanceInput {
-  return {
-    source: 'electronic',
-    payerId: '1512345678',
-    payerName: 'ACME TEST HEALTH PLAN',
-    traceNumber,
-    paymentDate: '2024-01-08',
-    currency: 'usd',
-    claimPayments,
-  };
-}
+/** A remittance of the test payer with these claim payments. */
+export const remittance = aRemittanceInput;
 
 /** An organization that bills from remittances, with one member and claim per control number. */
 export async function clinicWithClaims(
@@ -97,6 +80,19 @@ export async function stillBilled(world: World): Promise<number> {
   return (await requestsOf(world))
     .filter((request) => request.status !== 'canceled' && request.status !== 'refunded')
     .reduce((total, request) => total + request.amount.minor - request.amountRefunded.minor, 0);
+}
+
+/**
+ * A clinic with claim PCN-1, whose member paid the 50.00 a first remittance billed, and whose
+ * refunds succeed at once; returns the paid request.
+ */
+export async function paidClaim() {
+  const world = await clinicWithClaims(['PCN-1']);
+  world.gateway.refundsStartAs = 'succeeded';
+  await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
+  const [paid] = await requestsOf(world);
+  await sendAndPay(world, paid?.id as string);
+  return { world, paid: await world.request('org_1', paid?.id as string) };
 }
 
 export async function payInFull(world: World, invoiceId: string): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type StoragePort,
   type UnitOfWork,
 } from '@memberpay/core';
-import { aClaimPaymentInput, FakePaymentGateway } from '@memberpay/core/testing';
+import { aClaimPaymentInput, aReversalInput, FakePaymentGateway } from '@memberpay/core/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PostgresStorage } from '../src/index';
 import { billingOrganization, memberWithClaims, remittance, succeeded } from './support/sdk';
@@ -130,15 +130,6 @@ function owes(pcn: string, owed: number, ccn = `CCN-${pcn}`): ClaimPaymentInput 
   return aClaimPaymentInput(pcn, owed, { payerClaimControlNumber: ccn });
 }
 
-/** The payer takes back its earlier claim payment (CLP02 22), amounts negated. */
-function reversalOf(pcn: string, owed: number): ClaimPaymentInput {
-  return aClaimPaymentInput(pcn, -owed, {
-    statusCode: '22',
-    chargeCents: -20000,
-    paidCents: -(20000 - owed),
-  });
-}
-
 async function requestsOf(
   sdk: MemberPayments,
   organizationId: OrganizationId,
@@ -234,7 +225,7 @@ describe('remittance ingestion beside other processes on PostgreSQL', () => {
 
     const ingesting = worker.remittances.ingest(
       organizationId,
-      remittance('TRC-C2', [reversalOf('PCN-C1', 5000), owes('PCN-C1', 3000, 'CCN-C1-2')]),
+      remittance('TRC-C2', [aReversalInput('PCN-C1', 5000), owes('PCN-C1', 3000, 'CCN-C1-2')]),
     );
     await gate.reached;
     succeeded(await staff.requests.cancel(organizationId, paid.id, 'staff_1'));
@@ -264,7 +255,7 @@ describe('remittance ingestion beside other processes on PostgreSQL', () => {
     );
     const paid = await sendAndPay(staff, organizationId, claimId);
     const correction = remittance('TRC-R2', [
-      reversalOf('PCN-R1', 5000),
+      aReversalInput('PCN-R1', 5000),
       owes('PCN-R1', 3000, 'CCN-R1-2'),
     ]);
 

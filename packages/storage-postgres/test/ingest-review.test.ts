@@ -9,6 +9,7 @@ import {
 } from '@memberpay/core';
 import {
   aClaimPaymentInput,
+  aReversalInput,
   FakePaymentGateway,
   ManualClock,
   SequentialIds,
@@ -50,14 +51,6 @@ function claimPayment(
     ...payment,
     patientResponsibility: { ...payment.patientResponsibility, declaredCents: declared },
   };
-}
-
-function reversal(patientControlNumber: string, owed: number): ClaimPaymentInput {
-  return claimPayment(patientControlNumber, -owed, {
-    statusCode: '22',
-    chargeCents: -20000,
-    paidCents: -(20000 - owed),
-  });
 }
 
 /** Everything a run leaves that a host can see, with ids as the run made them. */
@@ -152,15 +145,15 @@ async function story(storage: StoragePort): Promise<unknown[]> {
 
   await ingest('T2', [
     claimPayment('PCN-1', 5000, { statusCode: '4', paidCents: 0 }),
-    reversal('PCN-7', 5000),
+    aReversalInput('PCN-7', 5000),
     claimPayment('PCN-7', 5000, { payerClaimControlNumber: 'CCN-2' }),
-    reversal('PCN-3', 5000),
+    aReversalInput('PCN-3', 5000),
     claimPayment('PCN-3', 5000, { declared: 2000, payerClaimControlNumber: 'CCN-2' }),
-    reversal('PCN-4', 5000),
+    aReversalInput('PCN-4', 5000),
     { ...claimPayment('PCN-4', 3000, { payerClaimControlNumber: 'CCN-2' }), serviceDate: 'soon' },
-    reversal('PCN-5', 5000),
+    aReversalInput('PCN-5', 5000),
     claimPayment('PCN-5', 3000, { payerClaimControlNumber: 'CCN-2' }),
-    reversal('PCN-2', 5000),
+    aReversalInput('PCN-2', 5000),
     claimPayment('PCN-2', 3000, { payerClaimControlNumber: 'CCN-2' }),
   ]);
 

@@ -11,7 +11,12 @@ import {
   type PayoutAccount,
 } from '../domain/organization';
 import { NO_GATEWAY_LINK, type PaymentRequest } from '../domain/payment-request';
-import type { ClaimPaymentInput, ClaimPaymentRecord, RemittanceRecord } from '../domain/remittance';
+import type {
+  ClaimPaymentInput,
+  ClaimPaymentRecord,
+  RemittanceInput,
+  RemittanceRecord,
+} from '../domain/remittance';
 
 /** The instant test data is created at unless a test says otherwise. */
 export const T0 = new Date('2024-01-10T15:00:00.000Z');
@@ -185,5 +190,33 @@ export function aClaimPaymentInput(
     serviceDate: '2024-01-02',
     warnings: [],
     ...overrides,
+  };
+}
+
+/** The payer takes back an earlier claim payment of {@link aClaimPaymentInput}: CLP02 22. */
+export function aReversalInput(patientControlNumber: string, owed: number): ClaimPaymentInput {
+  return aClaimPaymentInput(patientControlNumber, -owed, {
+    statusCode: '22',
+    chargeCents: -20000,
+    paidCents: -(20000 - owed),
+  });
+}
+
+/**
+ * An 835 remittance of the test payer, paid on 2024-01-08, with these claim payments; they are
+ * taken as given, so that tests can hand in ones that fail the checks on purpose.
+ */
+export function aRemittanceInput(
+  traceNumber: string,
+  claimPayments: readonly unknown[],
+): RemittanceInput {
+  return {
+    source: 'electronic',
+    payerId: '1512345678',
+    payerName: 'ACME TEST HEALTH PLAN',
+    traceNumber,
+    paymentDate: '2024-01-08',
+    currency: 'usd',
+    claimPayments: claimPayments as readonly ClaimPaymentInput[],
   };
 }

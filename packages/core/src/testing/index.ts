@@ -9,6 +9,8 @@ export {
   anOrganization,
   aPaymentRequest,
   aRemittance,
+  aRemittanceInput,
+  aReversalInput,
   T0,
 } from './fixtures';
 export {

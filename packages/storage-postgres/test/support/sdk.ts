@@ -1,16 +1,15 @@
 import {
   asId,
   type ClaimId,
-  type ClaimPaymentInput,
   createMemberPayments,
   type MemberPayments,
   type MemberPaymentsOptions,
   type OrganizationId,
   type PaymentGatewayPort,
   type PaymentRequest,
-  type RemittanceInput,
   type StatusChange,
 } from '@memberpay/core';
+import { aRemittanceInput } from '@memberpay/core/testing';
 import { StripePaymentGateway } from '@memberpay/stripe-adapter';
 import { type StripeSimulator, startStripeSimulator } from '@memberpay/stripe-adapter/simulator';
 import type { Result } from 'neverthrow';
@@ -27,21 +26,7 @@ export function succeeded<T, E>(result: Result<T, E>): T {
 }
 
 /** An 835 remittance from the test payer, paid on 2024-01-08, with these claim payments. */
-export function remittance(
-  traceNumber: string,
-  claimPayments: readonly unknown[],
-): RemittanceInput {
-  return {
-    source: 'electronic',
-    payerId: '1512345678',
-    payerName: 'ACME TEST HEALTH PLAN',
-    traceNumber,
-    paymentDate: '2024-01-08',
-    currency: 'usd',
-    // Some tests hand in claim payments that fail the checks on purpose.
-    claimPayments: claimPayments as readonly ClaimPaymentInput[],
-  };
-}
+export const remittance = aRemittanceInput;
 
 /** One SDK instance, as one host process runs it: its own storage (its own pool on a server). */
 export interface Instance {
