@@ -18,6 +18,7 @@ import {
   requestsOf,
   reversal,
   sendAndPay,
+  sentClaim,
 } from './support';
 
 /** A processed claim payment whose stated total (CLP05) is `declared` and PR adds up to `owed`. */
@@ -195,10 +196,7 @@ describe('a claim payment held for review is in the request’s audit trail', ()
   // The bank payment was in flight when a correction to 30.00 came: the report said "held for
   // review" once, and nothing on the request ever told staff that 20.00 is due back.
   test('a note citing the remittance is written on the request it concerns', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    await world.sdk.batch.runNow(ORG);
-    const [sent] = await requestsOf(world);
+    const { world, sent } = await sentClaim();
     await world.deliver(world.gateway.payByBank(sent!.gateway.invoiceId as string));
 
     const report = await ingestClaimPayments(world, 'T2', [
@@ -302,11 +300,7 @@ describe('totals that disagree leave the invoice the member holds alone', () => 
   // itemizes 25.00. Nothing new is billed by the stated total, yet the sent invoice is voided
   // and replaced by a held draft: the member's valid bill vanishes on doubtful numbers.
   test('a mismatch whose stated total the sent invoice already bills voids nothing', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 4000)]);
-    await world.sdk.batch.runNow(ORG);
-    const [sent] = await requestsOf(world);
-    expect(sent?.status).toBe('sent');
+    const { world, sent } = await sentClaim(4000);
 
     const report = await ingestClaimPayments(world, 'T2', [
       reversal('PCN-1', 4000),

@@ -14,6 +14,7 @@ import {
   requestsOf,
   reversal,
   sendAndPay,
+  sentClaim,
   stillBilled,
 } from './support';
 
@@ -270,11 +271,7 @@ describe('a visit payment recorded after the invoice went out', () => {
   // co-pay paid at the desk. The invoice keeps 50.00 "for staff to settle", yet nothing on
   // it tells staff: the member overpays 20.00 unseen.
   test('the sent invoice gets a note for staff', async () => {
-    const world = await clinicWithClaims(['PCN-1']);
-    await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', 5000)]);
-    await world.sdk.batch.runNow(ORG);
-    const [sent] = await requestsOf(world);
-    expect(sent?.status).toBe('sent');
+    const { world, sent } = await sentClaim();
     const claim = await claimOf(world, 'PCN-1');
 
     (await world.sdk.claims.recordVisitPayment(ORG, claim.id, '20.00'))._unsafeUnwrap();

@@ -3,6 +3,7 @@ import {
   createMemberPayments,
   type DomainError,
   type PaymentGatewayPort,
+  type PaymentRequest,
   StorageError,
   type StoragePort,
   type UnitOfWork,
@@ -17,6 +18,7 @@ import {
 } from '@memberpay/core/testing';
 import { InMemoryStorage } from '@memberpay/storage-memory';
 import { type Result, ResultAsync } from 'neverthrow';
+import { expect } from 'vitest';
 import { aWorld, org, type World } from '../support/world';
 
 export const ORG = org('org_1');
@@ -80,6 +82,19 @@ export async function stillBilled(world: World): Promise<number> {
   return (await requestsOf(world))
     .filter((request) => request.status !== 'canceled' && request.status !== 'refunded')
     .reduce((total, request) => total + request.amount.minor - request.amountRefunded.minor, 0);
+}
+
+/**
+ * A clinic with claim PCN-1, for which a first remittance billed `owed` cents and the batch
+ * sent the invoice; returns the sent request.
+ */
+export async function sentClaim(owed = 5000) {
+  const world = await clinicWithClaims(['PCN-1']);
+  await ingestClaimPayments(world, 'T1', [claimPayment('PCN-1', owed)]);
+  await world.sdk.batch.runNow(ORG);
+  const [sent] = await requestsOf(world);
+  expect(sent?.status).toBe('sent');
+  return { world, sent: sent as PaymentRequest };
 }
 
 /**
