@@ -1,35 +1,37 @@
 /**
  * Typed claims for every claim of a file, as `era835 claims` builds them, without printing:
- * the file is read into one reused buffer like the CLI does and each claim payment is
- * counted once it has been built.
+ * like the CLI, it reads the file into one reused buffer, pushes it to the parser in 64 KiB
+ * slices and is handed each claim payment once it has been built, which it counts.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { stream835 } from '../packages/era-835/src/index';
+import { Era835Parser } from '../packages/era-835/src/index';
 
 const BLOCK_BYTES = 1 << 20;
+const PUSH_BYTES = 1 << 16;
 
-function* blocks(path: string): Generator<Buffer> {
+function countClaims(path: string): number {
+  let claims = 0;
+  const parser = new Era835Parser({
+    claim: () => {
+      claims++;
+    },
+  });
+
   const descriptor = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   for (;;) {
     const length = readSync(descriptor, buffer, 0, BLOCK_BYTES, null);
     if (length === 0) break;
-    yield buffer.subarray(0, length);
+    for (let from = 0; from < length; from += PUSH_BYTES) {
+      parser.push(buffer.subarray(from, Math.min(length, from + PUSH_BYTES)));
+    }
   }
   closeSync(descriptor);
-}
 
-async function main(path: string): Promise<void> {
-  let claims = 0;
-  for await (const event of stream835(blocks(path), { unit: 'claim' })) {
-    if (event.type === 'claim') claims++;
-  }
-  console.log(claims);
+  parser.end();
+  return claims;
 }
 
 const path = process.argv[2];
 if (path === undefined) throw new Error('usage: era835-claims FILE');
-main(path).catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+console.log(countClaims(path));

@@ -85,7 +85,6 @@ const PENDING_RESPONSIBILITY = Object.freeze({
  * and assembles objects, so it can never disagree with the reader about a value.
  */
 export class ModelBuilder {
-  private s: SegmentScanner | null = null;
   private interchangeEnvelope: InterchangeEnvelope | null = null;
   private groupEnvelope: FunctionalGroupEnvelope | null = null;
   private current: Draft<Transaction> | null = null;
@@ -97,16 +96,11 @@ export class ModelBuilder {
   private readonly dateValues = new Int32Array(DATE_SLOTS).fill(-1);
   private readonly dateTexts: string[] = new Array<string>(DATE_SLOTS).fill('');
 
-  constructor(private readonly sink: ModelSink) {}
-
-  attach(scanner: SegmentScanner): void {
-    this.s = scanner;
-  }
-
-  private get scanner(): SegmentScanner {
-    if (this.s === null) throw new Error('ModelBuilder used before a reader attached it');
-    return this.s;
-  }
+  /** `scanner` is the one of the reader that feeds this builder: texts are read from it. */
+  constructor(
+    private readonly sink: ModelSink,
+    private readonly scanner: SegmentScanner,
+  ) {}
 
   interchange(segment: number, offset: number): void {
     const s = this.scanner;

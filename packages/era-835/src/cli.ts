@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
 import type { ClaimPayment, TransactionHeader } from './model';
-import { type Era835Input, stream835, summarize835 } from './parse';
+import { Era835Parser } from './parse';
 
 const USAGE = `usage: era835 claims FILE   print every claim payment as a JSON array
        era835 stats FILE    print the totals of the file as one JSON object
@@ -13,6 +13,12 @@ FILE "-" reads standard input; warnings go to standard error.`;
 const HELD_BACK_LIMIT = 100;
 
 const READ_BYTES = 1 << 20;
+
+/** The input is handed to the parser this many bytes at a time. */
+const PUSH_BYTES = 1 << 16;
+
+/** The bytes of a file or of standard input, in chunks. */
+type Chunks = Iterable<Buffer> | AsyncIterable<Buffer>;
 
 /** Claims are written to standard output in batches of about this many characters. */
 const OUTPUT_BATCH = 1 << 16;
@@ -67,7 +73,7 @@ function* readFileInChunks(path: string): Generator<Buffer, void, undefined> {
   }
 }
 
-async function printClaims(input: Era835Input, name: string): Promise<number> {
+async function printClaims(input: Chunks, name: string): Promise<number> {
   // Until an 835 transaction set shows up, document-level problems are held back, so that an
   // input that is no 835 at all gets one line. Past the limit they are printed after all:
   // memory stays bounded and no problem is lost.
@@ -76,50 +82,60 @@ async function printClaims(input: Era835Input, name: string): Promise<number> {
   let an835 = false;
   let opened = false;
   let text = '';
-  for await (const event of stream835(input, { unit: 'claim' })) {
-    if (event.type === 'diagnostic') {
-      first ??= event.diagnostic;
-      if (heldBack === null) warn(event.diagnostic);
-      else if (heldBack.length < HELD_BACK_LIMIT) heldBack.push(event.diagnostic);
-      else {
-        for (const diagnostic of heldBack) warn(diagnostic);
-        warn(event.diagnostic);
-        heldBack = null;
-      }
-      continue;
-    }
-
+  const sawAn835 = () => {
     an835 = true;
     if (heldBack !== null) {
       for (const diagnostic of heldBack) warn(diagnostic);
       heldBack = null;
     }
-    if (event.type === 'transaction') {
-      for (const diagnostic of event.transaction.diagnostics) warn(diagnostic);
-      continue;
-    }
+  };
+  const parser = new Era835Parser({
+    diagnostic: (diagnostic) => {
+      first ??= diagnostic;
+      if (heldBack === null) warn(diagnostic);
+      else if (heldBack.length < HELD_BACK_LIMIT) heldBack.push(diagnostic);
+      else {
+        for (const held of heldBack) warn(held);
+        warn(diagnostic);
+        heldBack = null;
+      }
+    },
+    transaction: () => sawAn835(),
+    claim: (claim, transaction) => {
+      sawAn835();
+      text += `${opened ? ',\n' : '[\n'}${JSON.stringify(claimRow(transaction, claim))}`;
+      opened = true;
+      for (const diagnostic of claim.diagnostics) warn(diagnostic);
+    },
+  });
 
-    text += `${opened ? ',\n' : '[\n'}${JSON.stringify(claimRow(event.transaction, event.claim))}`;
-    opened = true;
-    for (const diagnostic of event.claim.diagnostics) warn(diagnostic);
-    if (text.length >= OUTPUT_BATCH) {
-      await write(text);
-      text = '';
+  // The parser hands claims over while it reads a chunk; they are written between chunks,
+  // and chunks are pushed in slices so that the text waiting stays small.
+  for await (const chunk of input) {
+    for (let from = 0; from < chunk.length; from += PUSH_BYTES) {
+      parser.push(chunk.subarray(from, from + PUSH_BYTES));
+      if (text.length >= OUTPUT_BATCH) {
+        await write(text);
+        text = '';
+      }
     }
   }
+  parser.end();
 
   if (!an835) return notAn835(name, first);
   await write(`${text}${opened ? '\n]\n' : '[]\n'}`);
   return 0;
 }
 
-async function printStats(input: Era835Input, name: string): Promise<number> {
+async function printStats(input: Chunks, name: string): Promise<number> {
   let firstError: Diagnostic | undefined;
-  const stats = await summarize835(input, {
-    onDiagnostic: (diagnostic) => {
+  const parser = new Era835Parser({
+    diagnostic: (diagnostic) => {
       if (firstError === undefined && diagnostic.severity === 'error') firstError = diagnostic;
     },
   });
+  for await (const chunk of input) parser.push(chunk);
+  const stats = parser.end();
   if (stats.transactions === 0) return notAn835(name, firstError);
   await write(`${JSON.stringify(stats, null, 2)}\n`);
   return 0;

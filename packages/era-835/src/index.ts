@@ -25,7 +25,9 @@ export type {
 export {
   type Era835Document,
   type Era835Event,
+  type Era835Handlers,
   type Era835Input,
+  Era835Parser,
   parse835,
   type StreamOptions,
   type SummarizeOptions,

@@ -1,8 +1,13 @@
-import { ModelBuilder, type ModelSink } from './builder';
+import type { ModelSink } from './builder';
 import type { Diagnostic } from './diagnostics';
 import type { ClaimPayment, Transaction, TransactionHeader } from './model';
 import { Era835Reader, type Era835Stats } from './reader';
 
+/**
+ * The reader is fed at most this many bytes at a time. The typed model cuts its texts from one
+ * decoded copy of the bytes being read, and a copy this small dies young; decoding megabyte
+ * chunks whole made a typed parse a third slower. Events also wait only for one slice.
+ */
 const SLICE_BYTES = 1 << 16;
 
 /**
@@ -53,6 +58,91 @@ export interface Era835Document {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * What an {@link Era835Parser} hands over, each as soon as it has been read, in input order.
+ * Give `transaction` or `claim` to have the typed model built; with neither, the parser only
+ * counts (see {@link Era835Parser.stats}), as `era835 stats` does.
+ */
+export interface Era835Handlers {
+  /**
+   * Each transaction set once its SE (or whatever ends it) has been read. With `claim` given,
+   * its `claims` and `diagnostics` are empty: they went to `claim` and `diagnostic`.
+   */
+  readonly transaction?: (transaction: Transaction) => void;
+  /** Each claim payment as soon as it has been read, with the header of its transaction set. */
+  readonly claim?: (claim: ClaimPayment, transaction: TransactionHeader) => void;
+  /**
+   * Every problem that no object handed to `transaction` or `claim` carries: those outside
+   * any transaction set (no `transaction`), and with `claim` given those of a transaction set
+   * outside its claims (with its header). When only counting, every problem comes here.
+   */
+  readonly diagnostic?: (diagnostic: Diagnostic, transaction?: TransactionHeader) => void;
+}
+
+/**
+ * A push parser: hand it chunks as they come (`push`), then `end` it. Handlers run during
+ * `push` and `end`, synchronously, so a host that reads its input synchronously (a file, a
+ * buffer) pays nothing per claim for promises; {@link stream835} is the same parser behind an
+ * async iterator. Memory stays bounded by the largest claim (with `claim`) or transaction set.
+ * The handlers see the same values however the input is cut into chunks.
+ */
+export class Era835Parser {
+  private readonly reader: Era835Reader;
+  private ended = false;
+
+  constructor(handlers: Era835Handlers = {}) {
+    this.reader = readerFor(handlers, {});
+  }
+
+  /** Reads a chunk: text is read as UTF-8. Throws once the parser has ended. */
+  push(chunk: string | Uint8Array): void {
+    if (this.ended) throw new Error('Era835Parser: push() after end()');
+    feed(this.reader, toBuffer(chunk));
+  }
+
+  /** Reads what the input left unfinished and closes what is open; returns the totals. */
+  end(): Era835Stats {
+    if (!this.ended) {
+      this.ended = true;
+      this.reader.end();
+    }
+    return this.reader.stats();
+  }
+
+  /** Totals of what has been read so far, as `era835 stats` prints them at the end. */
+  stats(): Era835Stats {
+    return this.reader.stats();
+  }
+}
+
+function readerFor(
+  handlers: Era835Handlers,
+  options: { readonly fastLane?: boolean },
+): Era835Reader {
+  const { transaction, claim, diagnostic } = handlers;
+  const onDocumentDiagnostic = (problem: Diagnostic) => diagnostic?.(problem);
+  if (transaction === undefined && claim === undefined) {
+    return new Era835Reader(null, onDocumentDiagnostic, options);
+  }
+
+  const sink: ModelSink = { transaction: transaction ?? (() => undefined) };
+  if (claim !== undefined) {
+    sink.claim = claim;
+    sink.problem = (problem, header) => diagnostic?.(problem, header);
+  }
+  return new Era835Reader(sink, onDocumentDiagnostic, options);
+}
+
+function feed(reader: Era835Reader, buf: Buffer): void {
+  if (buf.length <= SLICE_BYTES) {
+    reader.push(buf);
+    return;
+  }
+  for (let from = 0; from < buf.length; from += SLICE_BYTES) {
+    reader.push(buf.subarray(from, from + SLICE_BYTES));
+  }
+}
+
 /** Parses a whole 835 held in memory. Never throws on bad input: problems are diagnostics. */
 export function parse835(input: string | Uint8Array): Era835Document {
   return parseWhole(input);
@@ -65,12 +155,14 @@ export function parseWhole(
 ): Era835Document {
   const transactions: Transaction[] = [];
   const diagnostics: Diagnostic[] = [];
-  const reader = new Era835Reader(
-    new ModelBuilder({ transaction: (transaction) => transactions.push(transaction) }),
-    (diagnostic) => diagnostics.push(diagnostic),
+  const reader = readerFor(
+    {
+      transaction: (transaction) => transactions.push(transaction),
+      diagnostic: (diagnostic) => diagnostics.push(diagnostic),
+    },
     options,
   );
-  reader.push(toBuffer(input));
+  feed(reader, toBuffer(input));
   reader.end();
   return { transactions, diagnostics };
 }
@@ -112,16 +204,23 @@ class EventStream implements AsyncGenerator<Era835Event, void, undefined> {
   private last: Promise<unknown> = Promise.resolve();
 
   constructor(input: Era835Input, byClaim: boolean) {
-    const sink: ModelSink = {
-      transaction: (transaction) => this.ready.push({ type: 'transaction', transaction }),
+    const ready = (event: Era835Event) => {
+      this.ready.push(event);
     };
-    if (byClaim) {
-      sink.claim = (claim, transaction) => this.ready.push({ type: 'claim', claim, transaction });
-      sink.problem = (diagnostic, transaction) =>
-        this.ready.push({ type: 'diagnostic', diagnostic, transaction });
-    }
-    this.reader = new Era835Reader(new ModelBuilder(sink), (diagnostic) =>
-      this.ready.push({ type: 'diagnostic', diagnostic }),
+    this.reader = readerFor(
+      {
+        transaction: (transaction) => ready({ type: 'transaction', transaction }),
+        claim: byClaim
+          ? (claim, transaction) => ready({ type: 'claim', claim, transaction })
+          : undefined,
+        diagnostic: (diagnostic, transaction) =>
+          ready(
+            transaction === undefined
+              ? { type: 'diagnostic', diagnostic }
+              : { type: 'diagnostic', diagnostic, transaction },
+          ),
+      },
+      {},
     );
 
     if (typeof input === 'string' || input instanceof Uint8Array) {
@@ -256,10 +355,9 @@ export async function summarize835(
   input: Era835Input,
   options: SummarizeOptions = {},
 ): Promise<Era835Stats> {
-  const reader = new Era835Reader(null, options.onDiagnostic);
-  for await (const chunk of chunksOf(input)) reader.push(chunk);
-  reader.end();
-  return reader.stats();
+  const parser = new Era835Parser({ diagnostic: options.onDiagnostic });
+  for await (const chunk of chunksOf(input)) parser.push(chunk);
+  return parser.end();
 }
 
 async function* chunksOf(input: Era835Input): AsyncGenerator<Buffer, void, undefined> {

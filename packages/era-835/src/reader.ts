@@ -1,5 +1,5 @@
 import { describeAmountProblem, MAX_AMOUNT_CENTS, NOT_AN_AMOUNT, parseCents } from './amount';
-import type { ModelBuilder } from './builder';
+import { ModelBuilder, type ModelSink } from './builder';
 import { dateValue, dateValueAt, isDate, NOT_A_DATE } from './date';
 import { type Diagnostic, type DiagnosticCode, severityOf } from './diagnostics';
 import { isAlphanumeric, MAX_SEGMENT_BYTES, type ScanListener, SegmentScanner } from './scanner';
@@ -68,6 +68,8 @@ const CLAIM_STARTS = HEADER | DETAIL | CLAIM | LINE | (1 << Loop.SkippedClaim);
  */
 export class Era835Reader implements ScanListener {
   private readonly scanner = new SegmentScanner(this);
+  /** Null when only counting: no typed model is built. */
+  private readonly builder: ModelBuilder | null;
   /** The scanner's element bounds, which the fast lane records for the typed model. */
   private readonly starts = this.scanner.starts;
   private readonly ends = this.scanner.ends;
@@ -146,16 +148,17 @@ export class Era835Reader implements ScanListener {
   private readonly leadingWords = new Int32Array(8);
 
   /**
-   * `fastLane: false` leaves every segment to the handlers, for tests that hold both ways to
-   * the same results.
+   * With a sink, the typed model is built and handed to it; with none, the reader only
+   * counts. `fastLane: false` leaves every segment to the handlers, for tests that hold both
+   * ways to the same results.
    */
   constructor(
-    private readonly builder: ModelBuilder | null,
+    sink: ModelSink | null,
     private readonly onDocumentDiagnostic: (diagnostic: Diagnostic) => void = () => undefined,
     private readonly options: { readonly fastLane?: boolean } = {},
   ) {
-    builder?.attach(this.scanner);
-    this.scanner.splitAll = builder !== null;
+    this.builder = sink === null ? null : new ModelBuilder(sink, this.scanner);
+    this.scanner.splitAll = sink !== null;
   }
 
   push(chunk: Buffer): void {
