@@ -4,9 +4,10 @@ import type { ClaimPayment, Transaction, TransactionHeader } from './model';
 import { Era835Reader, type Era835Stats } from './reader';
 
 /**
- * The reader is fed at most this many bytes at a time. The typed model cuts its texts from one
- * decoded copy of the bytes being read, and a copy this small dies young; decoding megabyte
- * chunks whole made a typed parse a third slower. Events also wait only for one slice.
+ * A reader that builds the typed model is fed at most this many bytes at a time. The model
+ * cuts its texts from one decoded copy of the bytes being read, and a copy this small dies
+ * young; decoding megabyte chunks whole made a typed parse a third slower. Events also wait
+ * only for one slice. Counting decodes nothing and takes chunks whole: every cut costs it.
  */
 const SLICE_BYTES = 1 << 16;
 
@@ -88,16 +89,21 @@ export interface Era835Handlers {
  */
 export class Era835Parser {
   private readonly reader: Era835Reader;
+  private readonly typed: boolean;
   private ended = false;
 
   constructor(handlers: Era835Handlers = {}) {
     this.reader = readerFor(handlers, {});
+    this.typed = handlers.transaction !== undefined || handlers.claim !== undefined;
   }
 
   /** Reads a chunk: text is read as UTF-8. Throws once the parser has ended. */
   push(chunk: string | Uint8Array): void {
     if (this.ended) throw new Error('Era835Parser: push() after end()');
-    feed(this.reader, toBuffer(chunk));
+
+    const buf = toBuffer(chunk);
+    if (this.typed) feed(this.reader, buf);
+    else this.reader.push(buf);
   }
 
   /** Reads what the input left unfinished and closes what is open; returns the totals. */
