@@ -67,6 +67,9 @@ export interface ModelSink {
   problem?(diagnostic: Diagnostic, transaction: TransactionHeader): void;
 }
 
+/** How many problems a claim keeps; see {@link ModelBuilder.diagnostic}. */
+export const CLAIM_DIAGNOSTICS = 100;
+
 /** Dates repeat a lot in a remittance; the text of recent ones is kept in this many slots. */
 const DATE_SLOTS = 1_024;
 
@@ -380,10 +383,15 @@ export class ModelBuilder {
     if (transaction !== null) this.sink.transaction(transaction);
   }
 
-  /** Files a diagnostic with the claim or transaction being read; false when there is none. */
+  /**
+   * Files a diagnostic with the claim or transaction being read; false when there is none.
+   * A claim keeps its first {@link CLAIM_DIAGNOSTICS} problems and the rest go to its
+   * transaction set, and so at once to `problem` when claims are handed over one by one:
+   * memory stays bounded however damaged a claim is, and no problem is dropped.
+   */
   diagnostic(diagnostic: Diagnostic): boolean {
     const claim = this.currentClaim;
-    if (claim !== null) {
+    if (claim !== null && claim.diagnostics.length < CLAIM_DIAGNOSTICS) {
       claim.diagnostics = append(claim.diagnostics, diagnostic);
       return true;
     }

@@ -49,6 +49,7 @@ async function main(args: readonly string[]): Promise<number> {
     const input = file === '-' ? process.stdin : readFileInChunks(file);
     return command === 'claims' ? await printClaims(input, name) : await printStats(input, name);
   } catch (error) {
+    await flushWarnings();
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(`era835: ${printable(`cannot read ${name}: ${reason}`)}\n`);
     return 1;
@@ -115,15 +116,17 @@ async function printClaims(input: Chunks, name: string): Promise<number> {
     for (let from = 0; from < chunk.length; from += PUSH_BYTES) {
       parser.push(chunk.subarray(from, from + PUSH_BYTES));
       if (text.length >= OUTPUT_BATCH) {
-        await write(text);
+        await write(process.stdout, text);
         text = '';
       }
+      if (warnings.length >= OUTPUT_BATCH) await flushWarnings();
     }
   }
   parser.end();
+  await flushWarnings();
 
   if (!an835) return notAn835(name, first);
-  await write(`${text}${opened ? '\n]\n' : '[]\n'}`);
+  await write(process.stdout, `${text}${opened ? '\n]\n' : '[]\n'}`);
   return 0;
 }
 
@@ -137,7 +140,7 @@ async function printStats(input: Chunks, name: string): Promise<number> {
   for await (const chunk of input) parser.push(chunk);
   const stats = parser.end();
   if (stats.transactions === 0) return notAn835(name, firstError);
-  await write(`${JSON.stringify(stats, null, 2)}\n`);
+  await write(process.stdout, `${JSON.stringify(stats, null, 2)}\n`);
   return 0;
 }
 
@@ -171,9 +174,23 @@ function notAn835(name: string, reason: Diagnostic | undefined): number {
   return 1;
 }
 
+/** Problems not yet written to standard error; see {@link flushWarnings}. */
+let warnings = '';
+
 function warn(diagnostic: Diagnostic): void {
   const line = `${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`;
-  process.stderr.write(`era835: ${printable(line)}\n`);
+  warnings += `era835: ${printable(line)}\n`;
+}
+
+/**
+ * Writes the problems gathered so far. A pipe keeps in memory what its reader has not taken
+ * yet, so problems are written in batches that wait for it: a file damaged in every segment
+ * (millions of lines) keeps memory flat.
+ */
+async function flushWarnings(): Promise<void> {
+  const text = warnings;
+  warnings = '';
+  await write(process.stderr, text);
 }
 
 /**
@@ -185,8 +202,8 @@ function printable(text: string): string {
   return text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-async function write(text: string): Promise<void> {
-  if (text !== '' && !process.stdout.write(text)) await once(process.stdout, 'drain');
+async function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  if (text !== '' && !stream.write(text)) await once(stream, 'drain');
 }
 
 // A reader that closes the pipe early (`era835 claims FILE | head`) is not an error; any other

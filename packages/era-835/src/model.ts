@@ -223,7 +223,10 @@ export interface ClaimPayment {
   readonly references: readonly Reference[];
   readonly contacts: readonly Contact[];
   readonly position: SegmentPosition;
-  /** Problems found in this claim, in input order. */
+  /**
+   * Problems found in this claim, in input order: the first 100. A claim damaged further
+   * reports the rest as problems of its transaction set, so that it cannot fill memory.
+   */
   readonly diagnostics: readonly Diagnostic[];
 }
 

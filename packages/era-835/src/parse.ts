@@ -13,7 +13,10 @@ const SLICE_BYTES = 1 << 16;
 
 /**
  * What the parser reads: text, bytes, or any async or sync iterable of chunks (a Node
- * `Readable` is one). Text is read as UTF-8; byte offsets in diagnostics count UTF-8 bytes.
+ * `Readable` is one). Text is read as UTF-8; byte offsets in diagnostics count UTF-8 bytes. A
+ * text chunk may end between the two halves (surrogates) of a character: the character is
+ * read whole. An input of any other type throws a TypeError, and so does a chunk of any other
+ * type once it is reached: that is the caller's mistake, where bad content is only diagnosed.
  */
 export type Era835Input =
   | string
@@ -90,6 +93,7 @@ export interface Era835Handlers {
 export class Era835Parser {
   private readonly reader: Era835Reader;
   private readonly typed: boolean;
+  private readonly text = new Utf8Chunks();
   private ended = false;
 
   constructor(handlers: Era835Handlers = {}) {
@@ -97,19 +101,24 @@ export class Era835Parser {
     this.typed = handlers.transaction !== undefined || handlers.claim !== undefined;
   }
 
-  /** Reads a chunk: text is read as UTF-8. Throws once the parser has ended. */
+  /**
+   * Reads a chunk: text is read as UTF-8, a character cut between two text chunks whole.
+   * Throws once the parser has ended, and a TypeError for a chunk that is neither text nor
+   * bytes.
+   */
   push(chunk: string | Uint8Array): void {
     if (this.ended) throw new Error('Era835Parser: push() after end()');
+    if (!isChunk(chunk)) throw wrongType('Era835Parser.push chunk', CHUNK_KINDS, chunk);
 
-    const buf = toBuffer(chunk);
-    if (this.typed) feed(this.reader, buf);
-    else this.reader.push(buf);
+    this.read(this.text.encode(chunk));
   }
 
   /** Reads what the input left unfinished and closes what is open; returns the totals. */
   end(): Era835Stats {
     if (!this.ended) {
       this.ended = true;
+      const rest = this.text.end();
+      if (rest !== null) this.read(rest);
       this.reader.end();
     }
     return this.reader.stats();
@@ -118,6 +127,11 @@ export class Era835Parser {
   /** Totals of what has been read so far, as `era835 stats` prints them at the end. */
   stats(): Era835Stats {
     return this.reader.stats();
+  }
+
+  private read(bytes: Buffer): void {
+    if (this.typed) feed(this.reader, bytes);
+    else this.reader.push(bytes);
   }
 }
 
@@ -149,8 +163,13 @@ function feed(reader: Era835Reader, buf: Buffer): void {
   }
 }
 
-/** Parses a whole 835 held in memory. Never throws on bad input: problems are diagnostics. */
+/**
+ * Parses a whole 835 held in memory. Never throws on bad input: problems are diagnostics.
+ * Throws a TypeError when `input` is neither text nor bytes.
+ */
 export function parse835(input: string | Uint8Array): Era835Document {
+  if (!isChunk(input)) throw wrongType('parse835 input', CHUNK_KINDS, input);
+
   return parseWhole(input);
 }
 
@@ -168,7 +187,7 @@ export function parseWhole(
     },
     options,
   );
-  feed(reader, toBuffer(input));
+  feed(reader, bytesOf(input));
   reader.end();
   return { transactions, diagnostics };
 }
@@ -177,12 +196,15 @@ export function parseWhole(
  * Parses an 835 of any size as it arrives, yielding one transaction set (or one claim, see
  * {@link StreamOptions}) at a time; memory does not grow with the input. The events are the
  * same however the input is cut into chunks. Breaking out of the loop closes the input (a
- * Node stream is destroyed).
+ * Node stream is destroyed). An `input` of the wrong type throws a TypeError at once; a chunk
+ * of the wrong type rejects `next()` with one, and the input is closed.
  */
 export function stream835(
   input: Era835Input,
   options: StreamOptions = {},
 ): AsyncGenerator<Era835Event, void, undefined> {
+  checkInput('stream835', input);
+
   return new EventStream(input, options.unit === 'claim');
 }
 
@@ -199,8 +221,11 @@ class EventStream implements AsyncGenerator<Era835Event, void, undefined> {
   private ready: Era835Event[] = [];
   private index = 0;
   private readonly reader: Era835Reader;
-  private source: Iterator<string | Uint8Array> | AsyncIterator<string | Uint8Array> | null;
+  private source: Iterator<unknown> | AsyncIterator<unknown> | null;
   private readonly sourceIsAsync: boolean;
+  /** How many chunks the source has given, to name a chunk of the wrong type. */
+  private chunks = 0;
+  private readonly text = new Utf8Chunks();
   /** The chunk being fed in slices, and where its next slice starts. */
   private chunk: Buffer | null = null;
   private from = 0;
@@ -229,10 +254,10 @@ class EventStream implements AsyncGenerator<Era835Event, void, undefined> {
       {},
     );
 
-    if (typeof input === 'string' || input instanceof Uint8Array) {
+    if (isChunk(input)) {
       this.source = [input][Symbol.iterator]();
       this.sourceIsAsync = false;
-    } else if (Symbol.asyncIterator in input) {
+    } else if (isAsyncIterable(input)) {
       this.source = input[Symbol.asyncIterator]();
       this.sourceIsAsync = true;
     } else {
@@ -320,12 +345,26 @@ class EventStream implements AsyncGenerator<Era835Event, void, undefined> {
       const step = source === null ? DONE : source.next();
       const result = this.sourceIsAsync ? await step : (step as IteratorResult<unknown>);
       if (result.done === true) {
-        this.finish();
-      } else {
-        this.chunk = toBuffer(result.value as string | Uint8Array);
-        this.from = 0;
+        // A lead surrogate held back from the last chunk is read alone, once the source is over.
+        this.source = null;
+        const rest = this.text.end();
+        if (rest === null) this.finish();
+        else this.fill(rest);
+        continue;
       }
+
+      const index = this.chunks++;
+      const value = result.value;
+      if (!isChunk(value)) {
+        throw wrongType(`stream835 input chunk at index ${index}`, CHUNK_KINDS, value);
+      }
+      this.fill(this.text.encode(value));
     }
+  }
+
+  private fill(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.from = 0;
   }
 
   private finish(): void {
@@ -355,33 +394,122 @@ export interface SummarizeOptions {
 /**
  * Counts and totals of an 835 without building the typed model: what `era835 stats` prints.
  * Memory stays flat whatever the input size; it finds exactly the problems the typed parse
- * finds.
+ * finds. An input or chunk of the wrong type rejects with a TypeError.
  */
 export async function summarize835(
   input: Era835Input,
   options: SummarizeOptions = {},
 ): Promise<Era835Stats> {
+  checkInput('summarize835', input);
+
+  // The parser joins a character cut between two text chunks; its end() reads a lone half.
   const parser = new Era835Parser({ diagnostic: options.onDiagnostic });
-  for await (const chunk of chunksOf(input)) parser.push(chunk);
+  if (isChunk(input)) {
+    parser.push(input);
+  } else if (isAsyncIterable(input)) {
+    let index = 0;
+    for await (const chunk of input) parser.push(summarizedChunk(chunk, index++));
+  } else {
+    let index = 0;
+    for (const chunk of input) parser.push(summarizedChunk(chunk, index++));
+  }
   return parser.end();
 }
 
-async function* chunksOf(input: Era835Input): AsyncGenerator<Buffer, void, undefined> {
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    yield toBuffer(input);
-    return;
-  }
-  if (Symbol.asyncIterator in input) {
-    for await (const chunk of input) yield toBuffer(chunk);
-    return;
-  }
-  for (const chunk of input) yield toBuffer(chunk);
+function summarizedChunk(chunk: unknown, index: number): string | Uint8Array {
+  if (isChunk(chunk)) return chunk;
+  throw wrongType(`summarize835 input chunk at index ${index}`, CHUNK_KINDS, chunk);
 }
 
-function toBuffer(chunk: string | Uint8Array): Buffer {
+/**
+ * Encodes the chunks of one input to UTF-8, in order, so that the bytes are those of the whole
+ * input however its text was cut. A string is UTF-16: a character outside the Basic
+ * Multilingual Plane is two code units, a lead surrogate then a trail one, and each half on
+ * its own would be encoded as U+FFFD. So a lead surrogate that ends a text chunk is held back
+ * and encoded with the chunk after it. At the end of the input, or before a chunk of bytes, a
+ * held lead has no trail to come: it is encoded alone, as `Buffer.from` encodes any lone
+ * surrogate (U+FFFD), so that no input is lost.
+ */
+class Utf8Chunks {
+  /** The lead surrogate that ended the last text chunk, or `''`. */
+  private lead = '';
+
+  /** The bytes of `chunk` read after those of every chunk before it; maybe none. */
+  encode(chunk: string | Uint8Array): Buffer {
+    if (typeof chunk !== 'string') {
+      const bytes = bytesOf(chunk);
+      const rest = this.end();
+      return rest === null ? bytes : Buffer.concat([rest, bytes]);
+    }
+
+    const text = this.lead === '' ? chunk : this.lead + chunk;
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.lead = text.charAt(text.length - 1);
+      return Buffer.from(text.slice(0, -1), 'utf8');
+    }
+    this.lead = '';
+    return Buffer.from(text, 'utf8');
+  }
+
+  /** The held lead surrogate encoded alone (U+FFFD), or null when none is held. */
+  end(): Buffer | null {
+    if (this.lead === '') return null;
+
+    const rest = Buffer.from(this.lead, 'utf8');
+    this.lead = '';
+    return rest;
+  }
+}
+
+/** The bytes of a whole input, or of one chunk read on its own. */
+function bytesOf(chunk: string | Uint8Array): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
   if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array)
-    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError(`an 835 chunk must be a string or bytes, got ${typeof chunk}`);
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+const CHUNK_KINDS = 'a string or bytes (a Uint8Array or Buffer)';
+const INPUT_KINDS =
+  'a string, bytes (a Uint8Array or Buffer), a Node Readable or a sync or async iterable ' +
+  'of string or byte chunks';
+
+function isChunk(value: unknown): value is string | Uint8Array {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
+  return typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+}
+
+function isIterable(value: object): value is Iterable<unknown> {
+  return typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
+}
+
+/**
+ * Throws unless `input` is something {@link Era835Input} allows. Its chunks are checked as
+ * they are read: an iterable cannot be looked into before.
+ */
+function checkInput(fn: string, input: unknown): asserts input is Era835Input {
+  if (isChunk(input)) return;
+  if (typeof input === 'object' && input !== null) {
+    if (isAsyncIterable(input) || isIterable(input)) return;
+  }
+  throw wrongType(`${fn} input`, INPUT_KINDS, input);
+}
+
+/** A wrong argument is the caller's mistake, not a problem of the 835: it throws. */
+function wrongType(what: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`era-835: ${what} must be ${expected}; got ${kindOf(value)}`);
+}
+
+/** `typeof`, told apart for null and for objects of a class: `object (Promise)`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+
+  const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object'
+    ? `object (${name})`
+    : 'object';
 }

@@ -209,6 +209,20 @@ export class Era835Reader implements ScanListener {
     });
   }
 
+  overlong(offset: number): void {
+    this.segmentNumber++;
+    this.reportAt(
+      'MALFORMED_SEGMENT',
+      this.segmentNumber,
+      offset,
+      null,
+      null,
+      `a segment runs past ${MAX_SEGMENT_BYTES} bytes without a terminator; it is skipped`,
+      `a segment terminator within ${MAX_SEGMENT_BYTES} bytes`,
+      null,
+    );
+  }
+
   segment(s: SegmentScanner, id: number): void {
     this.segmentNumber++;
 
@@ -557,14 +571,19 @@ export class Era835Reader implements ScanListener {
     if (((1 << loop) & (CLAIM | LINE)) === 0) return NOT_TAKEN;
     const n = buf.length;
     const component = this.scanner.component;
-    let composite = false;
+    let split = -1;
     let i = p + 4;
     for (; i < n; i++) {
       const c = buf[i];
       if (c === separator || c === terminator) break;
-      if (c === component) composite = true;
+      if (c === component && split === -1) split = i;
     }
-    if (!composite || buf[i] !== separator) return NOT_TAKEN;
+    if (split === -1 || buf[i] !== separator) return NOT_TAKEN;
+    // A qualifier or a code that is empty or starts with a space is left to the handler,
+    // which reports the blank ones.
+    const code = buf[split + 1];
+    if (buf[p + 4] === component || buf[p + 4] === 0x20) return NOT_TAKEN;
+    if (code === component || code === separator || code === 0x20) return NOT_TAKEN;
     const chargeAt = i + 1;
     const charge = this.readCents(buf, chargeAt, separator, terminator);
     const chargeEnd = this.cursor;
@@ -920,8 +939,8 @@ export class Era835Reader implements ScanListener {
           this.paymentOffset,
           'BPR',
           'BPR02',
-          `BPR02 is ${advised} cents but the claim payments minus the provider adjustments ` +
-            `come to ${computed} cents`,
+          `BPR02 is ${this.paymentCents} cents${this.paymentDebit ? ' debited (BPR03 D)' : ''} ` +
+            `but the claim payments minus the provider adjustments come to ${computed} cents`,
           `${computed} cents`,
           `${advised} cents`,
         );
@@ -947,7 +966,23 @@ export class Era835Reader implements ScanListener {
     this.paymentCents = this.amount(s, 2);
     if (this.paymentCents === ABSENT) this.missing('BPR02', 'the payment amount');
     if (!isAmount(this.paymentCents)) this.transactionComplete = false;
-    this.paymentDebit = s.elementText(3) === 'D';
+    const flag = s.elementText(3);
+    this.paymentDebit = flag === 'D';
+    if (flag !== 'C' && flag !== 'D') {
+      // Without the sign of the payment it cannot be balanced against the claims.
+      this.transactionComplete = false;
+      if (flag === null) {
+        this.missing('BPR03', 'the credit or debit flag');
+      } else {
+        this.report(
+          'INVALID_VALUE',
+          'BPR03',
+          `BPR03 "${shorten(flag)}" is not a credit or debit flag (C or D)`,
+          'C or D',
+          flag,
+        );
+      }
+    }
     this.checkDate(s, 16);
     this.builder?.payment(isAmount(this.paymentCents) ? this.paymentCents : null);
   }
@@ -1126,7 +1161,12 @@ export class Era835Reader implements ScanListener {
     const start = s.starts[1] as number;
     const end = s.ends[1] as number;
     const declared = s.component;
-    for (let i = start; i < end; i++) if (buf[i] === declared) return declared;
+    for (let i = start; i < end; i++) {
+      if (buf[i] === declared) {
+        this.checkProcedure(buf, start, i, end, declared);
+        return declared;
+      }
+    }
 
     const used = end - start > 3 ? usedSeparator(buf[start + 2] as number) : -1;
     if (used === -1) {
@@ -1138,6 +1178,7 @@ export class Era835Reader implements ScanListener {
       );
       return declared;
     }
+    this.checkProcedure(buf, start, start + 2, end, used);
     if (declared === -1) {
       s.component = used;
       return used;
@@ -1151,6 +1192,37 @@ export class Era835Reader implements ScanListener {
       String.fromCharCode(used),
     );
     return used;
+  }
+
+  /**
+   * Reports an SVC01 whose qualifier (bytes [start, split)) or procedure code (from `split`
+   * to the next component) is blank: the line is kept, but it names no procedure.
+   */
+  private checkProcedure(
+    buf: Buffer,
+    start: number,
+    split: number,
+    end: number,
+    separator: number,
+  ): void {
+    if (isBlankText(buf, start, split)) {
+      this.report(
+        'MISSING_ELEMENT',
+        'SVC01-1',
+        'SVC01 has no qualifier before its procedure code',
+        'SVC01-1',
+      );
+    }
+    let codeEnd = split + 1;
+    while (codeEnd < end && buf[codeEnd] !== separator) codeEnd++;
+    if (isBlankText(buf, split + 1, codeEnd)) {
+      this.report(
+        'MISSING_ELEMENT',
+        'SVC01-2',
+        'SVC01 has no procedure code after its qualifier',
+        'SVC01-2',
+      );
+    }
   }
 
   private finishLine(): void {
@@ -1248,9 +1320,16 @@ export class Era835Reader implements ScanListener {
 
   /** CAS01 packed as two bytes, or 0 when it is not one of the five group codes. */
   private adjustmentGroup(s: SegmentScanner): number {
-    const start = s.starts[1] as number;
-    if (s.count < 2 || (s.ends[1] as number) - start !== 2) return 0;
-    const group = ((s.buf[start] as number) << 8) | (s.buf[start + 1] as number);
+    if (s.count < 2) return 0;
+
+    // Spaces around the code are read as every other element's are: as nothing.
+    const buf = s.buf;
+    let start = s.starts[1] as number;
+    let end = s.ends[1] as number;
+    while (start < end && buf[start] === 0x20) start++;
+    while (end > start && buf[end - 1] === 0x20) end--;
+    if (end - start !== 2) return 0;
+    const group = ((buf[start] as number) << 8) | (buf[start + 1] as number);
     return group === CO || group === PR || group === OA || group === PI || group === CR ? group : 0;
   }
 
@@ -1631,6 +1710,12 @@ const EXPECTED: Record<Loop, string> = {
 };
 
 /** `c` when it could separate the parts of a composite (printable punctuation), else -1. */
+/** Whether bytes [start, end) hold nothing but spaces. */
+function isBlankText(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0x20) return false;
+  return true;
+}
+
 function usedSeparator(c: number): number {
   return c > 0x20 && c < 0x7f && !isAlphanumeric(c) ? c : -1;
 }

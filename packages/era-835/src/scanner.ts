@@ -42,6 +42,11 @@ export interface ScanListener {
     found: string | null,
   ): void;
   /**
+   * A segment at stream offset `offset` that runs past {@link MAX_SEGMENT_BYTES} without a
+   * terminator. It is skipped, up to its terminator when one comes, and counts as a segment.
+   */
+  overlong(offset: number): void;
+  /**
    * Offered `buf` from `from` on, before the scanner cuts it: takes what segments it can
    * straight from the bytes, `segment` unseen, and returns where it stopped. `base` is the
    * stream offset of `buf[0]`. A segment it takes whose elements it needs is recorded with
@@ -508,14 +513,7 @@ export class SegmentScanner {
 
   /** Skips a segment longer than the limit; `t` is its terminator, or -1 when not yet seen. */
   private overlong(buf: Buffer, base: number, p: number, t: number): number {
-    this.listener.problem(
-      'MALFORMED_SEGMENT',
-      base + p,
-      `byte ${base + p}: a segment runs past ${MAX_SEGMENT_BYTES} bytes without a terminator; ` +
-        'it is skipped',
-      `a segment terminator within ${MAX_SEGMENT_BYTES} bytes`,
-      null,
-    );
+    this.listener.overlong(base + p);
     if (t !== -1) return t + 1;
     this.discarding = true;
     return buf.length;
@@ -748,7 +746,8 @@ function interchangeWithin(buf: Buffer, from: number, end: number): number {
 /**
  * The segment terminator of a segment that starts before `from`, told by the segment `next`
  * that follows it: the byte before `next` and its separator, blanks aside, when that byte
- * could be a terminator; -1 when `next` is not found before `limit`.
+ * could be a terminator, else the line break among those blanks; -1 when `next` is not found
+ * before `limit`.
  */
 function terminatorBefore(
   buf: Buffer,
@@ -761,9 +760,15 @@ function terminatorBefore(
   while (at !== -1 && at + next.length < limit) {
     if (buf[at + next.length] === separator) {
       let i = at - 1;
-      while (i >= from && isBlank(buf[i])) i--;
+      let lineBreak = -1;
+      for (; i >= from && isBlank(buf[i]); i--) {
+        if (buf[i] === 0x0a || (buf[i] === 0x0d && lineBreak === -1)) lineBreak = buf[i] as number;
+      }
       const c = buf[i] as number;
       if (i >= from && c !== separator && !isAlphanumeric(c) && !isBlank(c)) return c;
+      // A segment that ends in data and then a line break: the line break is the terminator
+      // (LF where lines end in CR LF), and this file's, not that of a file appended to it.
+      if (i >= from && lineBreak !== -1) return lineBreak;
     }
     at = buf.indexOf(next, at + 1);
   }

@@ -20,6 +20,7 @@ import {
   corpusFiles,
   cut,
   diagnosticsOf,
+  edit,
   fieldCase,
   fixture,
   hasCorpus,
@@ -28,16 +29,6 @@ import {
 
 if (!hasCorpus) {
   console.info('era-835 push parser corpus tests skipped: ../shared/corpus/era835 is absent');
-}
-
-/** `source` with each `[from, to]` replaced once; a `from` the source lacks is a broken test. */
-function edit(source: string, replacements: readonly [string, string][]): string {
-  let result = source;
-  for (const [from, to] of replacements) {
-    if (!result.includes(from)) throw new Error(`the source has no ${from}`);
-    result = result.replace(from, to);
-  }
-  return result;
 }
 
 const T1 = text(fieldCase('T-1'));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parse835 } from '../src/index';
+import { Era835Parser, parse835, stream835 } from '../src/index';
 import { claim, claimsOf, codesOf, diagnosticsOf, fieldCase, text } from './support';
 
 const T1 = text(fieldCase('T-1'));
@@ -131,6 +131,62 @@ describe('envelopes', () => {
     });
     expect(diagnosticsOf(document)).toEqual([]);
   });
+
+  test.each([
+    ['LF', '\n'],
+    ['CR LF', '\r\n'],
+  ])('a set without envelope ending lines in %s keeps them though a file follows', (_, eol) => {
+    const body = T1.slice(T1.indexOf('ST*'), T1.indexOf('GE*')).replaceAll('~', eol);
+    const document = parse835(`${body}${T1}`);
+
+    expect(document.transactions.map((t) => t.interchange?.controlNumber ?? null)).toEqual([
+      null,
+      '000000101',
+    ]);
+    expect(claimsOf(document).map((c) => [c.patientControlNumber, c.paidCents])).toEqual([
+      ['PCN-1001', 8_000],
+      ['PCN-1001', 8_000],
+    ]);
+    expect(diagnosticsOf(document)).toEqual([]);
+  });
+});
+
+describe('the payment (BPR)', () => {
+  const BPR = 'BPR*I*80*C*ACH*';
+
+  test.each([
+    [
+      'left out',
+      'BPR*I*80**ACH*',
+      'MISSING_ELEMENT',
+      'BPR03 (the credit or debit flag) is missing',
+    ],
+    ['not C or D', 'BPR*I*80*X*ACH*', 'INVALID_VALUE', 'BPR03 "X" is not a credit or debit flag'],
+  ])('a BPR03 %s is reported and the payment is not balanced', (_, segment, code, text) => {
+    // The claim no longer balances: that is still found, the payment's balance is not.
+    const paidLess = T1.replace('CLP*PCN-1001*1*200*80', 'CLP*PCN-1001*1*200*70');
+    const document = parse835(paidLess.replace(BPR, segment));
+
+    expect(diagnosticsOf(document).map((d) => [d.code, d.element])).toEqual([
+      [code, 'BPR03'],
+      ['CLAIM_UNBALANCED', 'CLP04'],
+    ]);
+    expect(diagnosticsOf(document)[0]?.message).toContain(text);
+  });
+
+  test('a debit names its amount as written and says it is a debit', () => {
+    const document = parse835(T1.replace(BPR, 'BPR*I*80*D*ACH*'));
+
+    expect(diagnosticsOf(document).map((d) => [d.code, d.message, d.found])).toEqual([
+      [
+        'PAYMENT_UNBALANCED',
+        `segment 4 (BPR at byte ${T1.indexOf(BPR)}): BPR02 is 8000 cents debited (BPR03 D) ` +
+          'but the claim ' +
+          'payments minus the provider adjustments come to 8000 cents',
+        '-8000 cents',
+      ],
+    ]);
+  });
 });
 
 describe('segments', () => {
@@ -168,12 +224,29 @@ describe('segments', () => {
     expect(document.transactions[0]?.references).toEqual([{ qualifier: 'EV', value: 'RECEIVER' }]);
   });
 
-  test('a segment past 64 KiB is skipped as damage; the claim around it is kept', () => {
+  test('a segment past 64 KiB is skipped as damage, but counted; its claim is kept', () => {
     const input = withClaimLoop(CLAIM_LOOP.replace('SVC*', `REF*EA*${'X'.repeat(70_000)}~SVC*`), 1);
+    const offset = input.indexOf('REF*EA*X');
+    const segment = input.slice(0, offset).split('~').length;
     const document = parse835(input);
 
-    expect(codesOf(document)).toEqual(['SEGMENT_COUNT_MISMATCH', 'MALFORMED_SEGMENT']);
+    // SE01 counts the skipped segment, so the count matches; the next segment is numbered
+    // after it.
+    expect(diagnosticsOf(document)).toMatchObject([
+      {
+        code: 'MALFORMED_SEGMENT',
+        segment,
+        offset,
+        message: `segment ${segment} at byte ${offset}: a segment runs past 65536 bytes without \
+a terminator; it is skipped`,
+      },
+    ]);
     expect(claim(document, 'PCN-1001').patientResponsibility.adjustmentCents).toBe(5_000);
+    const damaged = parse835(input.replace('SVC*HC:99213*', 'SVC*HC:99213*1X'));
+    expect(diagnosticsOf(damaged).map((d) => [d.code, d.segment])).toEqual([
+      ['MALFORMED_SEGMENT', segment],
+      ['INVALID_AMOUNT', segment + 1],
+    ]);
   });
 
   test('input that ends without a terminator after IEA is read, with an error', () => {
@@ -191,6 +264,83 @@ describe('segments', () => {
       ['UNKNOWN_SEGMENT', 'ZZZ', 'error'],
     ]);
     expect(read.patientResponsibility.adjustmentCents).toBe(5_000);
+  });
+
+  test("a claim keeps its first 100 problems; the rest are its set's, none dropped", async () => {
+    const damage = Array.from({ length: 150 }, (_, k) => `ZZZ*${k}~`).join('');
+    const input = withClaimLoop(CLAIM_LOOP.replace('SVC*', `${damage}SVC*`), 150);
+    const document = parse835(input);
+    const read = claim(document, 'PCN-1001');
+    const numbers = diagnosticsOf(document).map((d) => d.segment);
+
+    expect(read.diagnostics).toHaveLength(100);
+    expect(document.transactions[0]?.diagnostics).toHaveLength(50);
+    expect(codesOf(document)).toEqual(Array(150).fill('UNKNOWN_SEGMENT'));
+    // The set's problems are listed first, so the claim's 100 are the earliest.
+    expect([...numbers.slice(50), ...numbers.slice(0, 50)]).toEqual(
+      Array.from({ length: 150 }, (_, k) => (numbers[50] as number) + k),
+    );
+    expect(read.patientResponsibility.adjustmentCents).toBe(5_000);
+
+    const events: string[] = [];
+    for await (const event of stream835(input, { unit: 'claim' })) {
+      if (event.type !== 'diagnostic') events.push(event.type);
+      else events.push(event.transaction === undefined ? 'outside' : 'set');
+    }
+    expect(events).toEqual([...Array(50).fill('set'), 'claim', 'transaction']);
+  });
+
+  test('however damaged a claim, handing claims over holds at most 100 of its problems', () => {
+    const damage = 'ZZZ*1~'.repeat(300_000);
+    let streamed = 0;
+    let kept = -1;
+    const parser = new Era835Parser({
+      claim: (read) => {
+        kept = read.diagnostics.length;
+      },
+      diagnostic: () => {
+        streamed++;
+      },
+    });
+
+    parser.push(withClaimLoop(CLAIM_LOOP.replace('SVC*', `${damage}SVC*`), 300_000));
+    const stats = parser.end();
+
+    expect([kept, streamed, stats.errors, stats.claims]).toEqual([100, 299_900, 300_000, 1]);
+  });
+
+  test.each([
+    ['a space after it', 'CAS*PR *1*30**2*20~'],
+    ['spaces around it', 'CAS* PR *1*30**2*20~'],
+  ])('CAS01 with %s reads as its code, as other elements do', (_name, segment) => {
+    const document = parse835(T1.replace('CAS*PR*1*30**2*20~', segment));
+
+    expect(diagnosticsOf(document)).toEqual([]);
+    expect(claim(document, 'PCN-1001').patientResponsibility).toMatchObject({
+      declaredCents: 5_000,
+      adjustmentCents: 5_000,
+      deductibleCents: 3_000,
+      coinsuranceCents: 2_000,
+    });
+    expect(claim(document, 'PCN-1001').serviceLines[0]?.adjustments[1]?.group).toBe('PR');
+  });
+
+  test.each([
+    ['no code', 'SVC*HC:*200*80**1~', 'SVC01-2', { qualifier: 'HC', code: null }],
+    ['a blank code', 'SVC*HC: :25*200*80**1~', 'SVC01-2', { qualifier: 'HC', code: null }],
+    ['no qualifier', 'SVC*:99213*200*80**1~', 'SVC01-1', { qualifier: null, code: '99213' }],
+    ['a blank qualifier', 'SVC* :99213*200*80**1~', 'SVC01-1', { qualifier: null, code: '99213' }],
+  ])('SVC01 with %s is reported; the line is kept', (_name, segment, element, procedure) => {
+    const document = parse835(T1.replace('SVC*HC:99213*200*80**1~', segment));
+
+    expect(diagnosticsOf(document).map((d) => [d.code, d.element, d.segmentId])).toEqual([
+      ['MISSING_ELEMENT', element, 'SVC'],
+    ]);
+    expect(claim(document, 'PCN-1001').serviceLines[0]).toMatchObject({
+      procedure,
+      chargeCents: 20_000,
+      paidCents: 8_000,
+    });
   });
 
   test('a segment out of place is reported and ignored', () => {

@@ -104,3 +104,13 @@ export function cut(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[]
 export function text(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('latin1');
 }
+
+/** `source` with each `[from, to]` replaced once; a `from` the source lacks is a broken test. */
+export function edit(source: string, replacements: readonly [string, string][]): string {
+  let result = source;
+  for (const [from, to] of replacements) {
+    if (!result.includes(from)) throw new Error(`the source has no ${from}`);
+    result = result.replace(from, to);
+  }
+  return result;
+}
