@@ -73,7 +73,11 @@ export interface Era835Handlers {
    * its `claims` and `diagnostics` are empty: they went to `claim` and `diagnostic`.
    */
   readonly transaction?: (transaction: Transaction) => void;
-  /** Each claim payment as soon as it has been read, with the header of its transaction set. */
+  /**
+   * Each claim payment as soon as it has been read, with the header of its transaction set:
+   * the object later handed to `transaction`, so what follows the claims (PLB) is not in it
+   * yet.
+   */
   readonly claim?: (claim: ClaimPayment, transaction: TransactionHeader) => void;
   /**
    * Every problem that no object handed to `transaction` or `claim` carries: those outside
