@@ -46,7 +46,7 @@ async function main(args: readonly string[]): Promise<number> {
 
   const name = file === '-' ? 'standard input' : file;
   try {
-    const input = file === '-' ? process.stdin : readFileInChunks(file);
+    const input = file === '-' ? readStandardInput() : readFileInChunks(file);
     return command === 'claims' ? await printClaims(input, name) : await printStats(input, name);
   } catch (error) {
     await flushWarnings();
@@ -71,6 +71,31 @@ function* readFileInChunks(path: string): Generator<Buffer, void, undefined> {
     }
   } finally {
     closeSync(descriptor);
+  }
+}
+
+/**
+ * Standard input read like a file, into one reused buffer: the stream way allocates every chunk
+ * anew, which costs a 100 MB input about 20 MiB more at its peak. A descriptor that its opener
+ * made non-blocking (a parent process may) has nothing to read yet at times: it is then read
+ * the stream way from there on, which loses nothing, since nothing was read.
+ */
+async function* readStandardInput(): AsyncGenerator<Buffer, void, undefined> {
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  for (;;) {
+    let length: number;
+    try {
+      length = readSync(0, buffer, 0, READ_BYTES, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Windows reports the end of a pipe as an error.
+      if (code === 'EOF') return;
+      if (code !== 'EAGAIN') throw error;
+      yield* process.stdin;
+      return;
+    }
+    if (length === 0) return;
+    yield buffer.subarray(0, length);
   }
 }
 

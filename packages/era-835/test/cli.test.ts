@@ -17,7 +17,8 @@ interface Run {
   readonly stderr: string;
 }
 
-function era835(args: readonly string[], input?: Buffer): Promise<Run> {
+/** Runs the CLI; `input` goes to its standard input, each piece after a pause when several. */
+function era835(args: readonly string[], input?: Buffer | readonly Buffer[]): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
@@ -28,7 +29,15 @@ function era835(args: readonly string[], input?: Buffer): Promise<Run> {
         resolve({ code, stdout, stderr });
       },
     );
-    child.stdin?.end(input);
+    const pieces = input === undefined || Buffer.isBuffer(input) ? [input] : input;
+    const write = (k: number) => {
+      if (k === pieces.length - 1) child.stdin?.end(pieces[k]);
+      else {
+        child.stdin?.write(pieces[k] as Buffer);
+        setTimeout(() => write(k + 1), 150);
+      }
+    };
+    write(0);
   });
 }
 
@@ -152,6 +161,20 @@ describe('era835 stats', () => {
       warnings: 1,
     });
   });
+
+  test.each(['claims', 'stats'])(
+    '%s reads standard input whole when it arrives in pieces, with pauses',
+    async (command) => {
+      const bytes = fieldCase('BR-11');
+      const whole = await era835([command, '-'], bytes);
+      const pieces = [bytes.subarray(0, 100), bytes.subarray(100, 300), bytes.subarray(300)];
+      const paused = await era835([command, '-'], pieces);
+
+      expect(paused).toEqual(whole);
+      expect(whole.code).toBe(0);
+      expect(whole.stdout).toContain(command === 'claims' ? '"paidCents"' : '"claims": 2');
+    },
+  );
 });
 
 describe('input that cannot be read as an 835', () => {
