@@ -174,7 +174,7 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
   }
   say(
     `   ${count(claimCount, 'claim payment')} read; ` +
-      `${count(created, 'request')} created as drafts.`,
+      `${count(created, 'request')} created as ${created === 1 ? 'a draft' : 'drafts'}.`,
   );
 
   step(4, 'Staff create a request by hand, from a member’s claim');
@@ -241,9 +241,8 @@ async function runDemo(sdk: MemberPayments, gateway: OpenedStripe): Promise<void
     say(`   held ${await label(sdk, organizationId, held.requestId)}: ${held.message}`);
   }
   for (const waiting of forStaff) {
-    say(
-      `   waits for staff: ${await label(sdk, organizationId, waiting.id)}: ${waiting.hold?.message}`,
-    );
+    const name = await label(sdk, organizationId, waiting.id);
+    say(`   waits for staff: ${name}: ${waiting.hold?.message}`);
   }
 
   step(6, 'Stripe’s webhooks reach the clinic’s endpoint');
