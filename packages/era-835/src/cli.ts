@@ -202,6 +202,9 @@ function notAn835(name: string, reason: Diagnostic | undefined): number {
 /** Problems not yet written to standard error; see {@link flushWarnings}. */
 let warnings = '';
 
+/** Set once standard error cannot be written (its reader went away): problems are dropped. */
+let stderrGone = false;
+
 function warn(diagnostic: Diagnostic): void {
   const line = `${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`;
   warnings += `era835: ${printable(line)}\n`;
@@ -215,7 +218,12 @@ function warn(diagnostic: Diagnostic): void {
 async function flushWarnings(): Promise<void> {
   const text = warnings;
   warnings = '';
-  await write(process.stderr, text);
+  if (stderrGone) return;
+  try {
+    await write(process.stderr, text);
+  } catch {
+    stderrGone = true;
+  }
 }
 
 /**
@@ -230,6 +238,12 @@ function printable(text: string): string {
 async function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   if (text !== '' && !stream.write(text)) await once(stream, 'drain');
 }
+
+// `era835 claims FILE 2>&1 >out.json | head` closes standard error early: the claims are still
+// written, and a problem that cannot be told has nowhere else to go.
+process.stderr.on('error', () => {
+  stderrGone = true;
+});
 
 // A reader that closes the pipe early (`era835 claims FILE | head`) is not an error; any other
 // failure to write (a full disk) is, and says so in one line.

@@ -92,15 +92,21 @@ export interface Era835Handlers {
  * `push` and `end`, synchronously, so a host that reads its input synchronously (a file, a
  * buffer) pays nothing per claim for promises; {@link stream835} is the same parser behind an
  * async iterator. Memory stays bounded by the largest claim (with `claim`) or transaction set.
- * The handlers see the same values however the input is cut into chunks.
+ * The handlers see the same values however the input is cut into chunks. A handler that
+ * throws stops the parser where it was: the exception leaves `push` or `end`, and every later
+ * call throws, since part of the input was never read.
  */
 export class Era835Parser {
   private readonly reader: Era835Reader;
   private readonly typed: boolean;
   private readonly text = new Utf8Chunks();
   private ended = false;
+  private broken = false;
 
+  /** Throws a TypeError when `handlers` is not an object of functions. */
   constructor(handlers: Era835Handlers = {}) {
+    checkHandlers(handlers);
+
     this.reader = readerFor(handlers, {});
     this.typed = handlers.transaction !== undefined || handlers.claim !== undefined;
   }
@@ -111,6 +117,7 @@ export class Era835Parser {
    * bytes.
    */
   push(chunk: string | Uint8Array): void {
+    this.checkUsable();
     if (this.ended) throw new Error('Era835Parser: push() after end()');
     if (!isChunk(chunk)) throw wrongType('Era835Parser.push chunk', CHUNK_KINDS, chunk);
 
@@ -119,11 +126,14 @@ export class Era835Parser {
 
   /** Reads what the input left unfinished and closes what is open; returns the totals. */
   end(): Era835Stats {
+    this.checkUsable();
     if (!this.ended) {
       this.ended = true;
       const rest = this.text.end();
-      if (rest !== null) this.read(rest);
-      this.reader.end();
+      this.guarded(() => {
+        if (rest !== null) this.read(rest);
+        this.reader.end();
+      });
     }
     return this.reader.stats();
   }
@@ -134,8 +144,39 @@ export class Era835Parser {
   }
 
   private read(bytes: Buffer): void {
-    if (this.typed) feed(this.reader, bytes);
-    else this.reader.push(bytes);
+    this.guarded(() => {
+      if (this.typed) feed(this.reader, bytes);
+      else this.reader.push(bytes);
+    });
+  }
+
+  /** Runs `step`; a handler that throws in it leaves the parser broken. */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.broken = true;
+      throw error;
+    }
+  }
+
+  private checkUsable(): void {
+    if (this.broken) {
+      throw new Error('Era835Parser: a handler threw earlier, so part of the input was not read');
+    }
+  }
+}
+
+function checkHandlers(handlers: unknown): asserts handlers is Era835Handlers {
+  if (typeof handlers !== 'object' || handlers === null) {
+    throw wrongType('Era835Parser handlers', 'an object of functions', handlers);
+  }
+
+  for (const name of ['transaction', 'claim', 'diagnostic'] as const) {
+    const handler: unknown = (handlers as Record<string, unknown>)[name];
+    if (handler !== undefined && typeof handler !== 'function') {
+      throw wrongType(`Era835Parser handler ${name}`, 'a function', handler);
+    }
   }
 }
 

@@ -939,8 +939,8 @@ export class Era835Reader implements ScanListener {
           this.paymentOffset,
           'BPR',
           'BPR02',
-          `BPR02 is ${this.paymentCents} cents${this.paymentDebit ? ' debited (BPR03 D)' : ''} ` +
-            `but the claim payments minus the provider adjustments come to ${computed} cents`,
+          `BPR02 is ${advised} cents${this.paymentDebit ? ' (a debit: BPR03 is D)' : ''} but ` +
+            `the claim payments minus the provider adjustments come to ${computed} cents`,
           `${computed} cents`,
           `${advised} cents`,
         );
@@ -1168,7 +1168,15 @@ export class Era835Reader implements ScanListener {
       }
     }
 
-    const used = end - start > 3 ? usedSeparator(buf[start + 2] as number) : -1;
+    // Without ISA16 the first punctuation splits it; against a declared separator only the
+    // byte after a two-letter qualifier is taken for another one.
+    let split = -1;
+    if (declared === -1) {
+      split = firstPunctuation(buf, start, end);
+    } else if (end - start > 3 && usedSeparator(buf[start + 2] as number) !== -1) {
+      split = start + 2;
+    }
+    const used = split === -1 ? -1 : (buf[split] as number);
     if (used === -1) {
       this.report(
         'MISSING_ELEMENT',
@@ -1178,7 +1186,7 @@ export class Era835Reader implements ScanListener {
       );
       return declared;
     }
-    this.checkProcedure(buf, start, start + 2, end, used);
+    this.checkProcedure(buf, start, split, end, used);
     if (declared === -1) {
       s.component = used;
       return used;
@@ -1713,6 +1721,12 @@ const EXPECTED: Record<Loop, string> = {
 function isBlankText(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0x20) return false;
   return true;
+}
+
+/** Where the first byte in [start, end) that could separate a composite is, or -1. */
+function firstPunctuation(buf: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (usedSeparator(buf[i] as number) !== -1) return i;
+  return -1;
 }
 
 /** `c` when it could separate the parts of a composite (printable punctuation), else -1. */

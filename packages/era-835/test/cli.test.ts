@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,38 @@ describe('era835 claims', () => {
 
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toHaveLength(6);
+  });
+});
+
+describe('standard error closed early', () => {
+  test('claims still writes every claim and exits 0 when its problems cannot be told', async () => {
+    const t1 = fieldCase('T-1').toString('latin1');
+    const damage = 'CAS*XX*1*1~'.repeat(300_000);
+    const file = join(scratch, 'damaged.835');
+    writeFileSync(file, t1.replace('CAS*CO*45*70~', `${damage}CAS*CO*45*70~`), 'latin1');
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@memberpay/source',
+        '--import',
+        'tsx',
+        'packages/era-835/src/cli.ts',
+        'claims',
+        file,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    // The reader of standard error goes away after its first lines, as `2>&1 | head` does.
+    child.stderr.once('data', () => child.stderr.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject([{ patientControlNumber: 'PCN-1001' }]);
   });
 });
 

@@ -406,6 +406,33 @@ describe('end', () => {
   });
 });
 
+describe('misuse', () => {
+  test.each([
+    ['null handlers', null, 'Era835Parser handlers must be an object of functions; got null'],
+    ['a handler that is text', { claim: 'x' }, 'Era835Parser handler claim must be a function'],
+  ])('%s throw a TypeError at once', (_name, handlers, message) => {
+    expect(() => new Era835Parser(handlers as unknown as Era835Handlers)).toThrow(
+      expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(message) }),
+    );
+  });
+
+  test('a handler that throws leaves push with its error, and the parser refuses to go on', () => {
+    const failure = new Error('the host failed');
+    let claims = 0;
+    const parser = new Era835Parser({
+      claim: () => {
+        claims++;
+        throw failure;
+      },
+    });
+
+    expect(() => parser.push(BR05A)).toThrow(failure);
+    expect(() => parser.push('')).toThrow(/a handler threw earlier/);
+    expect(() => parser.end()).toThrow(/a handler threw earlier/);
+    expect(claims).toBe(1);
+  });
+});
+
 describe('strings are read as UTF-8', () => {
   const bytes = Buffer.from(UTF8, 'utf8');
 

@@ -133,6 +133,22 @@ describe('envelopes', () => {
   });
 
   test.each([
+    [':99213', 'SVC01-1', { qualifier: null, code: '99213' }],
+    ['HC :99213', null, { qualifier: 'HC', code: '99213' }],
+    [':', 'SVC01-1 SVC01-2', { qualifier: null, code: null }],
+  ])('without ISA, SVC01 %s splits on its first punctuation', (svc01, missing, procedure) => {
+    const body = T1.slice(T1.indexOf('ST*'), T1.indexOf('GE*')).replace('HC:99213', svc01);
+    const document = parse835(body);
+
+    expect(
+      diagnosticsOf(document)
+        .map((d) => d.element)
+        .join(' ') || null,
+    ).toBe(missing);
+    expect(claim(document, 'PCN-1001').serviceLines[0]?.procedure).toMatchObject(procedure);
+  });
+
+  test.each([
     ['LF', '\n'],
     ['CR LF', '\r\n'],
   ])('a set without envelope ending lines in %s keeps them though a file follows', (_, eol) => {
@@ -174,15 +190,14 @@ describe('the payment (BPR)', () => {
     expect(diagnosticsOf(document)[0]?.message).toContain(text);
   });
 
-  test('a debit names its amount as written and says it is a debit', () => {
+  test('a debit is balanced as a negative payment and says so', () => {
     const document = parse835(T1.replace(BPR, 'BPR*I*80*D*ACH*'));
 
     expect(diagnosticsOf(document).map((d) => [d.code, d.message, d.found])).toEqual([
       [
         'PAYMENT_UNBALANCED',
-        `segment 4 (BPR at byte ${T1.indexOf(BPR)}): BPR02 is 8000 cents debited (BPR03 D) ` +
-          'but the claim ' +
-          'payments minus the provider adjustments come to 8000 cents',
+        `segment 4 (BPR at byte ${T1.indexOf(BPR)}): BPR02 is -8000 cents (a debit: BPR03 is ` +
+          'D) but the claim payments minus the provider adjustments come to 8000 cents',
         '-8000 cents',
       ],
     ]);
